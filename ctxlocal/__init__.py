@@ -1,0 +1,49 @@
+"""Context-local objects: a fast, drop-in replacement for ``werkzeug.local``.
+
+``Local``, ``LocalStack``, ``LocalProxy``, ``LocalManager`` and ``release_local``
+behave as Werkzeug 3.1's, plus Werkzeug <= 1.0's ident API. The classes come
+from the compiled module when it is available (``IMPLEMENTATION == "cython"``)
+and from the pure-Python module otherwise (``"python"``).
+
+``CTXLOCAL_NO_EXTENSIONS``: unset picks the compiled module if it imports;
+``0`` requires it (an ``ImportError`` propagates); any other value picks the
+pure module. Interpreters other than CPython use the pure module.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ._manager import LocalManager, release_local
+
+__all__ = [
+    "IMPLEMENTATION",
+    "Local",
+    "LocalManager",
+    "LocalProxy",
+    "LocalStack",
+    "release_local",
+]
+__version__ = "0.1.0"
+
+
+def _choose() -> str:
+    setting = os.environ.get("CTXLOCAL_NO_EXTENSIONS")
+    if setting == "0":
+        return "cython"
+    if setting is not None or sys.implementation.name != "cpython":
+        return "python"
+    try:
+        from . import _local_c  # noqa: F401
+    except ImportError:
+        return "python"
+    return "cython"
+
+
+IMPLEMENTATION = _choose()
+
+if IMPLEMENTATION == "cython":
+    from ._local_c import Local, LocalProxy, LocalStack
+else:
+    from ._local_py import Local, LocalProxy, LocalStack

@@ -1,0 +1,127 @@
+"""Ident-keyed storage: the Werkzeug <= 1.0 design, shared by both implementations.
+
+In this mode a local keeps one slot per *ident*, the value an ident function
+returns for the running thread or greenlet (``threading.get_ident`` or
+``greenlet.getcurrent``), instead of one value per ``contextvars`` context.
+Werkzeug 1.0 never freed the slot of a finished thread or greenlet unless a
+``LocalManager`` released it; here the slot goes away on its own when the
+ident function is one of those two:
+
+* ``greenlet.getcurrent``: the slots live in a :class:`weakref.WeakKeyDictionary`
+  keyed by the greenlet, so storage never keeps a greenlet alive and the slot
+  disappears when the greenlet is collected.
+* ``threading.get_ident``: a per-thread reaper object (held in a
+  ``threading.local``) is destroyed while the thread shuts down, and it pops
+  that thread's slot from every store the thread wrote to.
+
+Any other ident function keeps Werkzeug 1.0's behaviour: slots stay until
+``release_local`` or ``LocalManager.cleanup`` removes them.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any, Callable, Dict, MutableMapping, Optional
+
+__all__ = ["IdentStore", "default_ident_func"]
+
+_default_ident_func: Optional[Callable[[], Any]] = None
+
+
+def _greenlet_getcurrent() -> Optional[Callable[[], Any]]:
+    try:
+        from greenlet import getcurrent
+    except ImportError:
+        return None
+    return getcurrent
+
+
+def default_ident_func() -> Callable[[], Any]:
+    """Return the ident function Werkzeug 1.0 used by default.
+
+    ``greenlet.getcurrent`` when greenlet is importable, else
+    ``threading.get_ident``. Resolved once, on first use, so that importing
+    ctxlocal does not import greenlet.
+    """
+    global _default_ident_func
+    if _default_ident_func is None:
+        _default_ident_func = _greenlet_getcurrent() or threading.get_ident
+    return _default_ident_func
+
+
+class _ThreadReaper:
+    """Lives in one thread's ``threading.local`` slot; dies with the thread.
+
+    When CPython tears the thread state down it drops the thread's
+    ``threading.local`` data while the thread still runs, before its ident can
+    be handed to a new thread, so popping ``ident`` here is never a race with a
+    successor thread.
+    """
+
+    __slots__ = ("ident", "stores")
+
+    def __init__(self, ident: int) -> None:
+        self.ident = ident
+        # id(store) -> weak reference, so that a thread never keeps a local alive
+        # and registering the same store twice costs nothing.
+        self.stores: Dict[int, "weakref.ReferenceType[IdentStore]"] = {}
+
+    def __del__(self) -> None:
+        for store_ref in self.stores.values():
+            store = store_ref()
+            if store is not None:
+                store.data.pop(self.ident, None)
+
+
+_reapers = threading.local()
+
+
+def _thread_reaper() -> _ThreadReaper:
+    try:
+        return _reapers.reaper  # type: ignore[no-any-return]
+    except AttributeError:
+        reaper = _reapers.reaper = _ThreadReaper(threading.get_ident())
+        return reaper
+
+
+class IdentStore:
+    """One local's slots, keyed by ``func()``.
+
+    ``data`` is the live mapping ``{ident: slot}`` that ``__storage__`` exposes
+    (for a ``Local`` a slot is the dict of its values; for a ``LocalStack``, the
+    stack). Writers call :meth:`put`; it takes care of automatic release.
+    """
+
+    __slots__ = ("func", "data", "_reaped_by_thread", "__weakref__")
+
+    func: Callable[[], Any]
+    data: MutableMapping[Any, Any]
+
+    def __init__(self, func: Callable[[], Any]) -> None:
+        if not callable(func):
+            raise TypeError(
+                f"the ident function must be callable, not {type(func).__name__!r}"
+            )
+        self.func = func
+        self._reaped_by_thread = func is threading.get_ident
+        if func is _greenlet_getcurrent() and func is not None:
+            self.data = weakref.WeakKeyDictionary()
+        else:
+            self.data = {}
+
+    def get(self, default: Any = None) -> Any:
+        """Return the current ident's slot, or ``default``."""
+        return self.data.get(self.func(), default)
+
+    def put(self, slot: Any) -> None:
+        """Set the current ident's slot."""
+        ident = self.func()
+        data = self.data
+        if self._reaped_by_thread and ident not in data:
+            _thread_reaper().stores[id(self)] = weakref.ref(self)
+        data[ident] = slot
+
+    def discard(self) -> None:
+        """Drop the current ident's slot, if any."""
+        self.data.pop(self.func(), None)

@@ -1,0 +1,795 @@
+"""The pure-Python implementation of Local, LocalStack and LocalProxy.
+
+PyPy and ``CTXLOCAL_NO_EXTENSIONS=1`` use it; the compiled module mirrors it
+name for name. Where it departs from the obvious code, it is for speed on
+CPython while keeping Werkzeug 3.1's observable behaviour:
+
+* ``LocalProxy`` defines ``__getattribute__`` and forwards any name its type
+  does not define straight to the target. Werkzeug first tries a normal lookup
+  on the proxy, fails, builds an ``AttributeError`` and only then forwards.
+* ``LocalStack`` keeps its items as an immutable linked list of
+  ``(item, below)`` pairs, so ``push`` and ``pop`` are O(1) and still
+  copy-on-write across copied contexts; Werkzeug copies the whole list.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import operator
+from contextvars import ContextVar
+from types import GenericAlias
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+from ._explicit import FORWARDED_NAMES, read_special
+from ._ident import IdentStore, default_ident_func
+
+__all__ = ["Local", "LocalProxy", "LocalStack", "StackView"]
+
+# Read-only stand-ins for "nothing stored yet": writers always copy first.
+_EMPTY_VALUES: Dict[str, Any] = {}
+_MISSING = object()
+
+
+def _attrgetter(name: str) -> Callable[[Any], Any]:
+    # operator.attrgetter validates the name ("attribute name must be a
+    # string") and supports dotted names, as Werkzeug's proxies do.
+    return operator.attrgetter(name)
+
+
+class Local:
+    """A namespace of context-local attributes.
+
+    Values live in a :class:`~contextvars.ContextVar` holding a ``dict``; every
+    write stores a new dict, so a copied context (``copy_context()``, an
+    asyncio task) sees its parent's values but never leaks writes back.
+
+    :param context_var: the ``ContextVar`` to use as storage. It may already
+        hold a ``dict`` of values (Werkzeug's format). One is created if not
+        given.
+
+    Werkzeug <= 1.0's ident API is available: assigning a callable to
+    ``__ident_func__`` switches the local to storage keyed by what that
+    function returns (see :mod:`ctxlocal._ident`), and ``__storage__`` reads
+    as ``{ident: {name: value}}``.
+    """
+
+    __slots__ = ("_ctxlocal_var", "_ctxlocal_idents", "__weakref__")
+
+    _ctxlocal_var: ContextVar[Dict[str, Any]]
+    _ctxlocal_idents: Optional[IdentStore]
+
+    def __init__(self, context_var: Optional[ContextVar[Dict[str, Any]]] = None) -> None:
+        if context_var is None:
+            context_var = ContextVar(f"ctxlocal.Local<{id(self)}>.storage")
+        object.__setattr__(self, "_ctxlocal_var", context_var)
+        object.__setattr__(self, "_ctxlocal_idents", None)
+
+    def _values(self) -> Dict[str, Any]:
+        idents = self._ctxlocal_idents
+        if idents is None:
+            return self._ctxlocal_var.get(_EMPTY_VALUES)
+        return idents.get(_EMPTY_VALUES)  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Iterator[Tuple[str, Any]]:
+        return iter(self._values().items())
+
+    def __call__(self, name: str, *, unbound_message: Optional[str] = None) -> "LocalProxy":
+        """Return a proxy to the attribute ``name`` of this local."""
+        return LocalProxy(self, name, unbound_message=unbound_message)
+
+    def __release_local__(self) -> None:
+        idents = self._ctxlocal_idents
+        if idents is None:
+            self._ctxlocal_var.set({})
+        else:
+            idents.discard()
+
+    def __getattr__(self, name: str) -> Any:
+        idents = self._ctxlocal_idents
+        if idents is None:
+            values = self._ctxlocal_var.get(_EMPTY_VALUES)
+        else:
+            values = idents.get(_EMPTY_VALUES)
+        value = values.get(name, _MISSING)
+        if value is _MISSING:
+            raise AttributeError(name)
+        return value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "__ident_func__" or name == "__storage__":
+            object.__setattr__(self, name, value)
+            return
+        idents = self._ctxlocal_idents
+        if idents is None:
+            var = self._ctxlocal_var
+            values = var.get(_EMPTY_VALUES).copy()
+            values[name] = value
+            var.set(values)
+        else:
+            slot = idents.get()
+            if slot is None:
+                idents.put({name: value})
+            else:
+                slot[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        idents = self._ctxlocal_idents
+        if idents is None:
+            var = self._ctxlocal_var
+            values = var.get(_EMPTY_VALUES)
+            if name not in values:
+                raise AttributeError(name)
+            values = values.copy()
+            del values[name]
+            var.set(values)
+        else:
+            slot = idents.get(_EMPTY_VALUES)
+            if name not in slot:
+                raise AttributeError(name)
+            del slot[name]
+
+    @property
+    def __ident_func__(self) -> Callable[[], Any]:
+        """The ident function (Werkzeug <= 1.0 API).
+
+        Reads as the default ident function (``greenlet.getcurrent`` or
+        ``threading.get_ident``) until one is assigned; assigning one switches
+        this local to ident-keyed storage, starting empty.
+        """
+        idents = self._ctxlocal_idents
+        if idents is None:
+            return default_ident_func()
+        return idents.func
+
+    @__ident_func__.setter
+    def __ident_func__(self, func: Callable[[], Any]) -> None:
+        object.__setattr__(self, "_ctxlocal_idents", IdentStore(func))
+
+    @property
+    def __storage__(self) -> Any:
+        """``{ident: {name: value}}`` (Werkzeug <= 1.0 API).
+
+        In ident mode, the live storage. In the default context mode, a new
+        dict holding the current context's values under the current ident.
+        """
+        idents = self._ctxlocal_idents
+        if idents is None:
+            return {default_ident_func()(): dict(self._ctxlocal_var.get(_EMPTY_VALUES))}
+        return idents.data
+
+
+class StackView:
+    """The stack ``LocalStack.push`` returns: a read-only sequence, bottom first.
+
+    Werkzeug returns a fresh list; building one costs O(depth) per push, so the
+    view materialises the list only when it is read. It compares equal to the
+    list Werkzeug would return.
+    """
+
+    __slots__ = ("_top", "_items")
+
+    def __init__(self, top: Optional[Tuple[Any, Any]]) -> None:
+        self._top = top
+        self._items: Optional[List[Any]] = None
+
+    def _list(self) -> List[Any]:
+        items = self._items
+        if items is None:
+            items = []
+            node = self._top
+            while node is not None:
+                items.append(node[0])
+                node = node[1]
+            items.reverse()
+            self._items = items
+        return items
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._list()[index]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._list())
+
+    def __reversed__(self) -> Iterator[Any]:
+        return reversed(self._list())
+
+    def __contains__(self, item: Any) -> bool:
+        return item in self._list()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, StackView):
+            return self._list() == other._list()
+        if isinstance(other, list):
+            return self._list() == other
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        if result is NotImplemented:
+            return result
+        return not result
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._list())
+
+    def index(self, value: Any, *args: Any) -> int:
+        return self._list().index(value, *args)
+
+    def count(self, value: Any) -> int:
+        return self._list().count(value)
+
+
+def _as_nodes(stored: Any) -> Optional[Tuple[Any, Any]]:
+    """Turn what a stack's storage holds into the top node (or None)."""
+    if stored is None or type(stored) is tuple:
+        return stored  # type: ignore[no-any-return]
+    # A plain list: Werkzeug's format, in a context_var given by the user.
+    node = None
+    for item in stored:
+        node = (item, node)
+    return node
+
+
+class LocalStack:
+    """A context-local stack.
+
+    Its storage is a :class:`~contextvars.ContextVar` holding the top of an
+    immutable linked list, so ``push``, ``pop`` and ``top`` cost the same at
+    any depth and a copied context never sees its child's pushes. A
+    ``context_var`` given by the user may already hold a ``list`` (Werkzeug's
+    format); it is read as the stack.
+    """
+
+    __slots__ = ("_ctxlocal_var", "_ctxlocal_idents", "__weakref__")
+
+    _ctxlocal_var: ContextVar[Any]
+    _ctxlocal_idents: Optional[IdentStore]
+
+    def __init__(self, context_var: Optional[ContextVar[Any]] = None) -> None:
+        if context_var is None:
+            context_var = ContextVar(f"ctxlocal.LocalStack<{id(self)}>.storage")
+        self._ctxlocal_var = context_var
+        self._ctxlocal_idents = None
+
+    def _get_top(self) -> Optional[Tuple[Any, Any]]:
+        idents = self._ctxlocal_idents
+        if idents is None:
+            stored = self._ctxlocal_var.get(None)
+        else:
+            stored = idents.get()
+        if stored is None or type(stored) is tuple:
+            return stored
+        return _as_nodes(stored)
+
+    def _set_top(self, node: Optional[Tuple[Any, Any]]) -> None:
+        idents = self._ctxlocal_idents
+        if idents is None:
+            self._ctxlocal_var.set(node)
+        elif node is None:
+            idents.discard()
+        else:
+            idents.put(node)
+
+    def __release_local__(self) -> None:
+        self._set_top(None)
+
+    def push(self, obj: Any) -> StackView:
+        """Add ``obj`` on top of the stack and return the stack, bottom first."""
+        node = (obj, self._get_top())
+        self._set_top(node)
+        return StackView(node)
+
+    def pop(self) -> Any:
+        """Remove the top item and return it; ``None`` if the stack is empty."""
+        node = self._get_top()
+        if node is None:
+            return None
+        self._set_top(node[1])
+        return node[0]
+
+    @property
+    def top(self) -> Any:
+        """The top item, or ``None`` if the stack is empty."""
+        node = self._get_top()
+        if node is None:
+            return None
+        return node[0]
+
+    def __call__(
+        self, name: Optional[str] = None, *, unbound_message: Optional[str] = None
+    ) -> "LocalProxy":
+        """Return a proxy to the top item, or to its attribute ``name``."""
+        return LocalProxy(self, name, unbound_message=unbound_message)
+
+    @property
+    def __ident_func__(self) -> Callable[[], Any]:
+        """The ident function (Werkzeug <= 1.0 API); see ``Local.__ident_func__``."""
+        idents = self._ctxlocal_idents
+        if idents is None:
+            return default_ident_func()
+        return idents.func
+
+    @__ident_func__.setter
+    def __ident_func__(self, func: Callable[[], Any]) -> None:
+        self._ctxlocal_idents = IdentStore(func)
+
+    @property
+    def __storage__(self) -> Dict[Any, Dict[str, List[Any]]]:
+        """``{ident: {"stack": [items]}}``, a snapshot (Werkzeug <= 1.0 layout)."""
+        idents = self._ctxlocal_idents
+        if idents is None:
+            node = self._get_top()
+            if node is None:
+                return {}
+            return {default_ident_func()(): {"stack": list(StackView(node))}}
+        return {
+            ident: {"stack": list(StackView(_as_nodes(stored)))}
+            for ident, stored in list(idents.data.items())
+        }
+
+
+# How a proxy reaches its object; fixed at construction.
+def _from_local(
+    local: Local, get_name: Callable[[Any], Any], message: str
+) -> Callable[[], Any]:
+    def get_current() -> Any:
+        try:
+            return get_name(local)
+        except AttributeError:
+            raise RuntimeError(message) from None
+
+    return get_current
+
+
+def _from_stack(
+    stack: LocalStack, get_name: Optional[Callable[[Any], Any]], message: str
+) -> Callable[[], Any]:
+    get_top = stack._get_top
+
+    def get_current() -> Any:
+        node = get_top()
+        if node is None:
+            raise RuntimeError(message)
+        obj = node[0]
+        if obj is None:
+            raise RuntimeError(message)
+        if get_name is None:
+            return obj
+        return get_name(obj)
+
+    return get_current
+
+
+def _from_var(
+    var: ContextVar[Any], get_name: Optional[Callable[[Any], Any]], message: str
+) -> Callable[[], Any]:
+    get = var.get
+
+    if get_name is None:
+
+        def get_current() -> Any:
+            obj = get(_MISSING)
+            if obj is _MISSING:
+                raise RuntimeError(message)
+            return obj
+
+    else:
+
+        def get_current() -> Any:
+            obj = get(_MISSING)
+            if obj is _MISSING:
+                raise RuntimeError(message)
+            return get_name(obj)
+
+    return get_current
+
+
+def _from_callable(
+    func: Callable[[], Any], get_name: Optional[Callable[[Any], Any]]
+) -> Callable[[], Any]:
+    if get_name is None:
+        return func
+    return lambda: get_name(func())
+
+
+_object_getattribute = object.__getattribute__
+_object_setattr = object.__setattr__
+
+
+class LocalProxy:
+    """A proxy to the object a context-local currently holds.
+
+    Every operation on the proxy is forwarded to that object; when nothing is
+    bound, ``RuntimeError(unbound_message)`` is raised (default
+    ``"object is not bound"``), except that ``repr``, ``bool``, ``dir``,
+    ``__class__``, ``__doc__`` and ``__wrapped__`` answer for the proxy itself.
+
+    :param local: a :class:`~contextvars.ContextVar`, a :class:`Local` (then
+        ``name`` is required), a :class:`LocalStack` (its top item) or any
+        callable returning the object.
+    :param name: proxy this attribute of the object (dotted names allowed).
+    :param unbound_message: the message of the ``RuntimeError`` raised when
+        the proxy is unbound.
+
+    ``isinstance(proxy, cls)`` sees the target's class; ``type(proxy)`` is the
+    proxy type, so ``issubclass(type(x), LocalProxy)`` tells a proxy apart.
+    """
+
+    __slots__ = ("_ctxlocal_wrapped", "_ctxlocal_get", "__weakref__")
+
+    _ctxlocal_wrapped: Any
+    _ctxlocal_get: Callable[[], Any]
+
+    __class_getitem__ = classmethod(GenericAlias)
+
+    def __init__(
+        self,
+        local: Any,
+        name: Optional[str] = None,
+        *,
+        unbound_message: Optional[str] = None,
+    ) -> None:
+        get_name = None if name is None else _attrgetter(name)
+        if unbound_message is None:
+            unbound_message = "object is not bound"
+
+        if isinstance(local, Local):
+            if get_name is None:
+                raise TypeError("'name' is required when proxying a 'Local' object.")
+            get_current = _from_local(local, get_name, unbound_message)
+        elif isinstance(local, LocalStack):
+            get_current = _from_stack(local, get_name, unbound_message)
+        elif isinstance(local, ContextVar):
+            get_current = _from_var(local, get_name, unbound_message)
+        elif callable(local):
+            get_current = _from_callable(local, get_name)
+        else:
+            raise TypeError(f"Don't know how to proxy '{type(local)}'.")
+
+        _object_setattr(self, "_ctxlocal_wrapped", local)
+        _object_setattr(self, "_ctxlocal_get", get_current)
+
+    def _get_current_object(self) -> Any:
+        """Return the object this proxy is bound to; ``RuntimeError`` if unbound.
+
+        Use it to hand the real object to code that does not understand
+        proxies, or to skip the proxy when using the object many times.
+        """
+        return _GET(self)()
+
+    def __getattribute__(self, name: str) -> Any:
+        cls = type(self)
+        found = _BASE_LOOKUP.get(name) if cls is LocalProxy else _lookup(cls, name)
+        if found is None:
+            return getattr(_GET(self)(), name)
+        if found is _FORWARDED:
+            return read_special(self, name, _GET(self), _WRAPPED(self))
+        return _object_getattribute(self, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(_GET(self)(), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(_GET(self)(), name)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise TypeError(f"cannot pickle {type(self).__name__!r} object")
+
+    def __repr__(self) -> str:
+        try:
+            obj = _GET(self)()
+        except RuntimeError:
+            return f"<{type(self).__name__} unbound>"
+        return repr(obj)
+
+    def __str__(self) -> str:
+        return str(_GET(self)())
+
+    def __bytes__(self) -> bytes:
+        return bytes(_GET(self)())
+
+    def __format__(self, format_spec: str) -> str:
+        return getattr(_GET(self)(), "__format__")(format_spec)  # type: ignore[no-any-return]
+
+    def __lt__(self, other: Any) -> Any:
+        return _GET(self)() < other
+
+    def __le__(self, other: Any) -> Any:
+        return _GET(self)() <= other
+
+    def __eq__(self, other: Any) -> Any:
+        return _GET(self)() == other
+
+    def __ne__(self, other: Any) -> Any:
+        return _GET(self)() != other
+
+    def __gt__(self, other: Any) -> Any:
+        return _GET(self)() > other
+
+    def __ge__(self, other: Any) -> Any:
+        return _GET(self)() >= other
+
+    def __hash__(self) -> int:
+        return hash(_GET(self)())
+
+    def __bool__(self) -> bool:
+        try:
+            obj = _GET(self)()
+        except RuntimeError:
+            return False
+        return bool(obj)
+
+    def __dir__(self) -> Any:
+        try:
+            obj = _GET(self)()
+        except RuntimeError:
+            return []
+        return dir(obj)
+
+    def __instancecheck__(self, instance: Any) -> bool:
+        return isinstance(instance, _GET(self)())
+
+    def __subclasscheck__(self, subclass: Any) -> bool:
+        return issubclass(subclass, _GET(self)())
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return _GET(self)()(*args, **kwargs)
+
+    def __len__(self) -> int:
+        return len(_GET(self)())
+
+    def __length_hint__(self) -> int:
+        return operator.length_hint(_GET(self)())
+
+    def __getitem__(self, key: Any) -> Any:
+        return _GET(self)()[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        _GET(self)()[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del _GET(self)()[key]
+
+    def __iter__(self) -> Any:
+        return iter(_GET(self)())
+
+    def __next__(self) -> Any:
+        return next(_GET(self)())
+
+    def __reversed__(self) -> Any:
+        return reversed(_GET(self)())
+
+    def __contains__(self, item: Any) -> bool:
+        return item in _GET(self)()
+
+    def __add__(self, other: Any) -> Any:
+        return _GET(self)() + other
+
+    def __sub__(self, other: Any) -> Any:
+        return _GET(self)() - other
+
+    def __mul__(self, other: Any) -> Any:
+        return _GET(self)() * other
+
+    def __matmul__(self, other: Any) -> Any:
+        return _GET(self)() @ other
+
+    def __truediv__(self, other: Any) -> Any:
+        return _GET(self)() / other
+
+    def __floordiv__(self, other: Any) -> Any:
+        return _GET(self)() // other
+
+    def __mod__(self, other: Any) -> Any:
+        return _GET(self)() % other
+
+    def __divmod__(self, other: Any) -> Any:
+        return divmod(_GET(self)(), other)
+
+    def __pow__(self, other: Any, *modulo: Any) -> Any:
+        return pow(_GET(self)(), other, *modulo)
+
+    def __lshift__(self, other: Any) -> Any:
+        return _GET(self)() << other
+
+    def __rshift__(self, other: Any) -> Any:
+        return _GET(self)() >> other
+
+    def __and__(self, other: Any) -> Any:
+        return _GET(self)() & other
+
+    def __xor__(self, other: Any) -> Any:
+        return _GET(self)() ^ other
+
+    def __or__(self, other: Any) -> Any:
+        return _GET(self)() | other
+
+    def __radd__(self, other: Any) -> Any:
+        return other + _GET(self)()
+
+    def __rsub__(self, other: Any) -> Any:
+        return other - _GET(self)()
+
+    def __rmul__(self, other: Any) -> Any:
+        return other * _GET(self)()
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return other @ _GET(self)()
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return other / _GET(self)()
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        return other // _GET(self)()
+
+    def __rmod__(self, other: Any) -> Any:
+        return other % _GET(self)()
+
+    def __rdivmod__(self, other: Any) -> Any:
+        return divmod(other, _GET(self)())
+
+    def __rpow__(self, other: Any) -> Any:
+        return pow(other, _GET(self)())
+
+    def __rlshift__(self, other: Any) -> Any:
+        return other << _GET(self)()
+
+    def __rrshift__(self, other: Any) -> Any:
+        return other >> _GET(self)()
+
+    def __rand__(self, other: Any) -> Any:
+        return other & _GET(self)()
+
+    def __rxor__(self, other: Any) -> Any:
+        return other ^ _GET(self)()
+
+    def __ror__(self, other: Any) -> Any:
+        return other | _GET(self)()
+
+    # In-place operators run on the target and leave the proxy bound to the
+    # name (Werkzeug's rule): the operator's result is not rebound.
+    def __iadd__(self, other: Any) -> Any:
+        operator.iadd(_GET(self)(), other)
+        return self
+
+    def __isub__(self, other: Any) -> Any:
+        operator.isub(_GET(self)(), other)
+        return self
+
+    def __imul__(self, other: Any) -> Any:
+        operator.imul(_GET(self)(), other)
+        return self
+
+    def __imatmul__(self, other: Any) -> Any:
+        operator.imatmul(_GET(self)(), other)
+        return self
+
+    def __itruediv__(self, other: Any) -> Any:
+        operator.itruediv(_GET(self)(), other)
+        return self
+
+    def __ifloordiv__(self, other: Any) -> Any:
+        operator.ifloordiv(_GET(self)(), other)
+        return self
+
+    def __imod__(self, other: Any) -> Any:
+        operator.imod(_GET(self)(), other)
+        return self
+
+    def __ipow__(self, other: Any) -> Any:
+        operator.ipow(_GET(self)(), other)
+        return self
+
+    def __ilshift__(self, other: Any) -> Any:
+        operator.ilshift(_GET(self)(), other)
+        return self
+
+    def __irshift__(self, other: Any) -> Any:
+        operator.irshift(_GET(self)(), other)
+        return self
+
+    def __iand__(self, other: Any) -> Any:
+        operator.iand(_GET(self)(), other)
+        return self
+
+    def __ixor__(self, other: Any) -> Any:
+        operator.ixor(_GET(self)(), other)
+        return self
+
+    def __ior__(self, other: Any) -> Any:
+        operator.ior(_GET(self)(), other)
+        return self
+
+    def __neg__(self) -> Any:
+        return -_GET(self)()
+
+    def __pos__(self) -> Any:
+        return +_GET(self)()
+
+    def __abs__(self) -> Any:
+        return abs(_GET(self)())
+
+    def __invert__(self) -> Any:
+        return ~_GET(self)()
+
+    def __complex__(self) -> complex:
+        return complex(_GET(self)())
+
+    def __int__(self) -> int:
+        return int(_GET(self)())
+
+    def __float__(self) -> float:
+        return float(_GET(self)())
+
+    def __index__(self) -> int:
+        return operator.index(_GET(self)())
+
+    def __round__(self, *ndigits: Any) -> Any:
+        return round(_GET(self)(), *ndigits)
+
+    def __trunc__(self) -> Any:
+        return math.trunc(_GET(self)())
+
+    def __floor__(self) -> Any:
+        return math.floor(_GET(self)())
+
+    def __ceil__(self) -> Any:
+        return math.ceil(_GET(self)())
+
+    def __enter__(self) -> Any:
+        return getattr(_GET(self)(), "__enter__")()
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        return getattr(_GET(self)(), "__exit__")(*exc_info)
+
+    def __await__(self) -> Any:
+        return getattr(_GET(self)(), "__await__")()
+
+    def __aiter__(self) -> Any:
+        return getattr(_GET(self)(), "__aiter__")()
+
+    def __anext__(self) -> Any:
+        return getattr(_GET(self)(), "__anext__")()
+
+    def __aenter__(self) -> Any:
+        return getattr(_GET(self)(), "__aenter__")()
+
+    def __aexit__(self, *exc_info: Any) -> Any:
+        return getattr(_GET(self)(), "__aexit__")(*exc_info)
+
+    def __copy__(self) -> Any:
+        return copy.copy(_GET(self)())
+
+    def __deepcopy__(self, memo: Any) -> Any:
+        return copy.deepcopy(_GET(self)(), memo)
+
+
+# Slot readers that bypass LocalProxy.__getattribute__.
+_GET = LocalProxy.__dict__["_ctxlocal_get"].__get__
+_WRAPPED = LocalProxy.__dict__["_ctxlocal_wrapped"].__get__
+
+# How a normal lookup on a proxy resolves a name found on its type: the
+# proxy's own attribute, or a special name that goes to the target.
+_OWN = "own"
+_FORWARDED = "forwarded"
+
+# What a plain LocalProxy finds on its type; names not here go to the target.
+_BASE_LOOKUP: Dict[str, str] = dict.fromkeys(vars(object), _OWN)
+_BASE_LOOKUP.update(dict.fromkeys(vars(LocalProxy), _OWN))
+_BASE_LOOKUP.update(dict.fromkeys(FORWARDED_NAMES, _FORWARDED))
+
+
+def _lookup(cls: type, name: str) -> Optional[str]:
+    """``_BASE_LOOKUP`` for a subclass: its own class dicts come first."""
+    for klass in cls.__mro__:
+        if klass is LocalProxy:
+            return _BASE_LOOKUP.get(name)
+        if name in klass.__dict__:
+            return _OWN
+    return None
