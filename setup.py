@@ -25,7 +25,6 @@ def extensions():
         compiler_directives={
             "language_level": "3",
             "auto_pickle": False,
-            "embedsignature": True,
         },
     )
 

@@ -135,7 +135,8 @@ class Local:
 
         Reads as the default ident function (``greenlet.getcurrent`` or
         ``threading.get_ident``) until one is assigned; assigning one switches
-        this local to ident-keyed storage, starting empty.
+        this local to ident-keyed storage, starting empty (assigning the
+        function already in use changes nothing).
         """
         idents = self._ctxlocal_idents
         if idents is None:
@@ -144,7 +145,9 @@ class Local:
 
     @__ident_func__.setter
     def __ident_func__(self, func: Callable[[], Any]) -> None:
-        object.__setattr__(self, "_ctxlocal_idents", IdentStore(func))
+        idents = self._ctxlocal_idents
+        if idents is None or idents.func is not func:
+            object.__setattr__(self, "_ctxlocal_idents", IdentStore(func))
 
     @property
     def __storage__(self) -> Any:
@@ -317,7 +320,9 @@ class LocalStack:
 
     @__ident_func__.setter
     def __ident_func__(self, func: Callable[[], Any]) -> None:
-        self._ctxlocal_idents = IdentStore(func)
+        idents = self._ctxlocal_idents
+        if idents is None or idents.func is not func:
+            self._ctxlocal_idents = IdentStore(func)
 
     @property
     def __storage__(self) -> Dict[Any, Dict[str, List[Any]]]:

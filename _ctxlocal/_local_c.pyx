@@ -1,0 +1,885 @@
+# cython: language_level=3, auto_pickle=False, freethreading_compatible=False
+"""The compiled implementation of Local, LocalStack and LocalProxy.
+
+Name for name the same API and behaviour as ``ctxlocal._local_py``; the suite
+runs on both. What is compiled is the hot path: the ContextVar lookup
+(``PyContextVar_Get``), the stack top, the proxy's dispatch on the kind of local
+it wraps (fixed at construction), and the forwarding of attributes and of every
+special method as a real type slot, with no Python frame on the way.
+
+Two CPython details shape this file:
+
+* ``LocalProxy.__getattribute__`` asks the type (``_PyType_Lookup``, served by
+  the method cache) whether it defines a name; a name it does not define is
+  forwarded at once, without first failing a normal lookup and raising.
+* ``object.__setattr__(local, "__ident_func__", f)`` must work (Werkzeug 1.0
+  code does it), but CPython refuses ``object.__setattr__`` on instances of a
+  C type with its own ``tp_setattro``. So ``Local`` keeps its fast setter as
+  an ordinary method and routes ``tp_setattro`` through the interpreter's
+  generic "call ``__setattr__`` from the type" slot, which CPython treats like a
+  Python class's and allows to be bypassed by ``object.__setattr__``.
+"""
+
+cimport cython
+from cpython.object cimport PyObject, PyTypeObject, Py_TYPE
+from cpython.ref cimport Py_DECREF
+from cpython.dict cimport PyDict_Copy, PyDict_SetItem, PyDict_DelItem, PyDict_Contains
+from cpython.tuple cimport PyTuple_GET_ITEM
+from cpython.weakref cimport PyWeakref_NewRef
+
+import operator
+from contextvars import ContextVar
+from types import GenericAlias
+
+from ctxlocal._explicit import FORWARDED_NAMES, read_special
+from ctxlocal._ident import IdentStore, default_ident_func
+
+
+cdef extern from "Python.h":
+    int PyContextVar_Get(object var, PyObject *default_value, PyObject **value) except -1
+    object PyContextVar_Set(object var, object value)
+    bint PyContextVar_CheckExact(object obj)
+    PyObject *PyDict_GetItemWithError(object mp, object key) except? NULL
+    PyObject *_PyType_Lookup(PyTypeObject *type, object name)
+    object PyObject_GenericGetAttr(object obj, object name)
+    object PyObject_CallNoArgs(object func)
+    void PyType_Modified(PyTypeObject *type)
+    ctypedef int (*setattrofunc)(PyObject *, PyObject *, PyObject *) except -1
+    ctypedef struct _TypeWithSlots "PyTypeObject":
+        setattrofunc tp_setattro
+        PyObject *tp_dict
+
+
+__all__ = ["Local", "LocalProxy", "LocalStack", "StackView"]
+
+cdef dict _EMPTY_VALUES = {}  # read-only stand-in; writers copy first
+cdef object _ContextVar = ContextVar
+
+
+# ---------------------------------------------------------------- storage ---
+
+cdef inline object _var_get(object var):
+    """The ContextVar's value, or None if it has none in this context."""
+    cdef PyObject *value = NULL
+    PyContextVar_Get(var, NULL, &value)
+    if value == NULL:
+        return None
+    result = <object>value
+    Py_DECREF(result)  # PyContextVar_Get returned a new reference
+    return result
+
+
+cdef inline void _var_set(object var, object value) except *:
+    PyContextVar_Set(var, value)  # the returned Token is dropped at once
+
+
+cdef class _IdentSlots:
+    """A local's ident-mode storage, read in C; written through ``IdentStore``."""
+
+    cdef readonly object store   # ctxlocal._ident.IdentStore
+    cdef object func
+    cdef dict data               # the dict that holds the slots
+    cdef bint weak               # keys of data are weak references to the idents
+
+    def __cinit__(self, func):
+        self.store = IdentStore(func)
+        self.func = func
+        data = self.store.data
+        if type(data) is dict:
+            self.data = data
+            self.weak = False
+        else:  # a WeakKeyDictionary keyed by greenlets
+            self.data = data.data
+            self.weak = True
+
+    cdef inline object get(self):
+        """The current ident's slot, or None."""
+        cdef PyObject *slot
+        ident = PyObject_CallNoArgs(self.func)
+        if self.weak:
+            ident = PyWeakref_NewRef(ident, None)
+        slot = PyDict_GetItemWithError(self.data, ident)
+        if slot == NULL:
+            return None
+        return <object>slot
+
+    cdef inline void put(self, object slot) except *:
+        self.store.put(slot)
+
+    cdef inline void discard(self) except *:
+        self.store.discard()
+
+
+# ------------------------------------------------------------------ Local ---
+
+@cython.final
+cdef class _SetattrProbe:
+    pass
+
+
+cdef class Local:
+    """A namespace of context-local attributes.
+
+    Values live in a :class:`~contextvars.ContextVar` holding a ``dict``; every
+    write stores a new dict, so a copied context (``copy_context()``, an
+    asyncio task) sees its parent's values but never leaks writes back.
+
+    :param context_var: the ``ContextVar`` to use as storage. It may already
+        hold a ``dict`` of values (Werkzeug's format). One is created if not
+        given.
+
+    Werkzeug <= 1.0's ident API is available: assigning a callable to
+    ``__ident_func__`` switches the local to storage keyed by what that
+    function returns, and ``__storage__`` reads as ``{ident: {name: value}}``.
+    """
+
+    cdef object _var
+    cdef _IdentSlots _idents
+    cdef object __weakref__
+
+    def __init__(self, context_var=None):
+        if context_var is None:
+            context_var = _ContextVar(f"ctxlocal.Local<{id(self)}>.storage")
+        self._var = context_var
+        self._idents = None
+
+    cdef inline object _values(self):
+        if self._idents is None:
+            values = _var_get(self._var)
+            return _EMPTY_VALUES if values is None else values
+        values = self._idents.get()
+        return _EMPTY_VALUES if values is None else values
+
+    def __iter__(self):
+        return iter(self._values().items())
+
+    def __call__(self, name, *, unbound_message=None):
+        """Return a proxy to the attribute ``name`` of this local."""
+        return LocalProxy(self, name, unbound_message=unbound_message)
+
+    def __release_local__(self):
+        if self._idents is None:
+            _var_set(self._var, {})
+        else:
+            self._idents.discard()
+
+    def __getattribute__(self, name):
+        cdef PyObject *value
+        if _PyType_Lookup(<PyTypeObject *>Py_TYPE(self), name) != NULL:
+            return PyObject_GenericGetAttr(self, name)
+        values = self._values()
+        if type(values) is dict:
+            value = PyDict_GetItemWithError(values, name)
+            if value != NULL:
+                return <object>value
+        else:
+            found = values.get(name, _MISSING)
+            if found is not _MISSING:
+                return found
+        if Py_TYPE(self) is not <PyTypeObject *>Local:
+            # A subclass instance may have a __dict__ of its own.
+            return PyObject_GenericGetAttr(self, name)
+        raise AttributeError(name)
+
+    # Installed as __setattr__ and __delattr__ by _route_setattr() below.
+    def _ctxlocal_setattr(self, name, value):
+        if name == "__ident_func__" or name == "__storage__":
+            object.__setattr__(self, name, value)
+            return
+        if self._idents is None:
+            values = _var_get(self._var)
+            if values is None:
+                values = {name: value}
+            else:
+                values = PyDict_Copy(values) if type(values) is dict else values.copy()
+                values[name] = value
+            _var_set(self._var, values)
+        else:
+            slot = self._idents.get()
+            if slot is None:
+                self._idents.put({name: value})
+            else:
+                slot[name] = value
+
+    def _ctxlocal_delattr(self, name):
+        if self._idents is None:
+            values = _var_get(self._var)
+            if values is None or name not in values:
+                raise AttributeError(name)
+            values = values.copy()
+            del values[name]
+            _var_set(self._var, values)
+        else:
+            slot = self._idents.get()
+            if slot is None or name not in slot:
+                raise AttributeError(name)
+            del slot[name]
+
+    @property
+    def __ident_func__(self):
+        """The ident function (Werkzeug <= 1.0 API).
+
+        Reads as the default ident function (``greenlet.getcurrent`` or
+        ``threading.get_ident``) until one is assigned; assigning one switches
+        this local to ident-keyed storage, starting empty (assigning the
+        function already in use changes nothing).
+        """
+        if self._idents is None:
+            return default_ident_func()
+        return self._idents.func
+
+    @__ident_func__.setter
+    def __ident_func__(self, func):
+        if self._idents is None or self._idents.func is not func:
+            self._idents = _IdentSlots(func)
+
+    @property
+    def __storage__(self):
+        """``{ident: {name: value}}`` (Werkzeug <= 1.0 API).
+
+        In ident mode, the live storage. In the default context mode, a new
+        dict holding the current context's values under the current ident.
+        """
+        if self._idents is None:
+            return {default_ident_func()(): dict(self._values())}
+        return self._idents.store.data
+
+
+cdef void _route_setattr(type cls) except *:
+    cdef _TypeWithSlots *target = <_TypeWithSlots *>cls
+    cdef dict attrs = <dict>target.tp_dict
+    attrs["__setattr__"] = attrs.pop("_ctxlocal_setattr")
+    attrs["__delattr__"] = attrs.pop("_ctxlocal_delattr")
+
+    class PythonLevelSetattr:
+        def __setattr__(self, name, value):
+            pass
+
+    # The interpreter's slot that calls type(self).__setattr__.
+    target.tp_setattro = (<_TypeWithSlots *>PythonLevelSetattr).tp_setattro
+    PyType_Modified(<PyTypeObject *>cls)
+
+
+_route_setattr(Local)
+
+
+# ------------------------------------------------------------- LocalStack ---
+
+@cython.freelist(8)
+cdef class StackView:
+    """The stack ``LocalStack.push`` returns: a read-only sequence, bottom first.
+
+    Werkzeug returns a fresh list; building one costs O(depth) per push, so the
+    view materialises the list only when it is read. It compares equal to the
+    list Werkzeug would return.
+    """
+
+    cdef object _top
+    cdef list _items
+
+    def __init__(self, top):
+        self._top = top
+        self._items = None
+
+    cdef list _list(self):
+        cdef list items = self._items
+        if items is None:
+            items = []
+            node = self._top
+            while node is not None:
+                items.append((<tuple>node)[0])
+                node = (<tuple>node)[1]
+            items.reverse()
+            self._items = items
+        return items
+
+    def __len__(self):
+        return len(self._list())
+
+    def __getitem__(self, index):
+        return self._list()[index]
+
+    def __iter__(self):
+        return iter(self._list())
+
+    def __reversed__(self):
+        return reversed(self._list())
+
+    def __contains__(self, item):
+        return item in self._list()
+
+    def __eq__(self, other):
+        if isinstance(other, StackView):
+            return self._list() == (<StackView>other)._list()
+        if isinstance(other, list):
+            return self._list() == other
+        return NotImplemented
+
+    def __ne__(self, other):
+        result = self.__eq__(other)
+        if result is NotImplemented:
+            return result
+        return not result
+
+    __hash__ = None
+
+    def __repr__(self):
+        return repr(self._list())
+
+    def index(self, value, *args):
+        return self._list().index(value, *args)
+
+    def count(self, value):
+        return self._list().count(value)
+
+
+cdef inline StackView _view(object node):
+    cdef StackView view = StackView.__new__(StackView)
+    view._top = node
+    return view
+
+
+cdef object _as_nodes(object stored):
+    """Turn what a stack's storage holds into the top node (or None)."""
+    if stored is None or type(stored) is tuple:
+        return stored
+    # A plain list: Werkzeug's format, in a context_var given by the user.
+    cdef object node = None
+    for item in stored:
+        node = (item, node)
+    return node
+
+
+cdef class LocalStack:
+    """A context-local stack.
+
+    Its storage is a :class:`~contextvars.ContextVar` holding the top of an
+    immutable linked list, so ``push``, ``pop`` and ``top`` cost the same at
+    any depth and a copied context never sees its child's pushes. A
+    ``context_var`` given by the user may already hold a ``list`` (Werkzeug's
+    format); it is read as the stack.
+    """
+
+    cdef object _var
+    cdef _IdentSlots _idents
+    cdef object __weakref__
+
+    def __init__(self, context_var=None):
+        if context_var is None:
+            context_var = _ContextVar(f"ctxlocal.LocalStack<{id(self)}>.storage")
+        self._var = context_var
+        self._idents = None
+
+    cdef inline object _get_top(self):
+        if self._idents is None:
+            stored = _var_get(self._var)
+        else:
+            stored = self._idents.get()
+        if stored is None or type(stored) is tuple:
+            return stored
+        return _as_nodes(stored)
+
+    cdef inline void _set_top(self, object node) except *:
+        if self._idents is None:
+            _var_set(self._var, node)
+        elif node is None:
+            self._idents.discard()
+        else:
+            self._idents.put(node)
+
+    def __release_local__(self):
+        self._set_top(None)
+
+    def push(self, obj):
+        """Add ``obj`` on top of the stack and return the stack, bottom first."""
+        cdef object node = (obj, self._get_top())
+        self._set_top(node)
+        return _view(node)
+
+    def pop(self):
+        """Remove the top item and return it; ``None`` if the stack is empty."""
+        node = self._get_top()
+        if node is None:
+            return None
+        self._set_top((<tuple>node)[1])
+        return (<tuple>node)[0]
+
+    @property
+    def top(self):
+        """The top item, or ``None`` if the stack is empty."""
+        node = self._get_top()
+        if node is None:
+            return None
+        return (<tuple>node)[0]
+
+    def __call__(self, name=None, *, unbound_message=None):
+        """Return a proxy to the top item, or to its attribute ``name``."""
+        return LocalProxy(self, name, unbound_message=unbound_message)
+
+    @property
+    def __ident_func__(self):
+        """The ident function (Werkzeug <= 1.0 API); see ``Local.__ident_func__``."""
+        if self._idents is None:
+            return default_ident_func()
+        return self._idents.func
+
+    @__ident_func__.setter
+    def __ident_func__(self, func):
+        if self._idents is None or self._idents.func is not func:
+            self._idents = _IdentSlots(func)
+
+    @property
+    def __storage__(self):
+        """``{ident: {"stack": [items]}}``, a snapshot (Werkzeug <= 1.0 layout)."""
+        if self._idents is None:
+            node = self._get_top()
+            if node is None:
+                return {}
+            return {default_ident_func()(): {"stack": list(_view(node))}}
+        return {
+            ident: {"stack": list(_view(_as_nodes(stored)))}
+            for ident, stored in list(self._idents.store.data.items())
+        }
+
+
+# ------------------------------------------------------------- LocalProxy ---
+
+cdef object _MISSING = object()
+
+# How a proxy reaches its object; fixed at construction.
+cdef enum _Kind:
+    KIND_UNSET = 0   # __init__ never ran (a subclass forgot super().__init__)
+    KIND_VAR
+    KIND_LOCAL
+    KIND_STACK
+    KIND_CALLABLE
+
+# name -> the descriptor LocalProxy's type lookup finds for a forwarded special
+# name; a subclass that overrides the name finds something else.
+cdef dict _FORWARDED_DESCRS = {}
+
+
+cdef class LocalProxy:
+    """A proxy to the object a context-local currently holds.
+
+    Every operation on the proxy is forwarded to that object; when nothing is
+    bound, ``RuntimeError(unbound_message)`` is raised (default
+    ``"object is not bound"``), except that ``repr``, ``bool``, ``dir``,
+    ``__class__``, ``__doc__`` and ``__wrapped__`` answer for the proxy itself.
+
+    :param local: a :class:`~contextvars.ContextVar`, a :class:`Local` (then
+        ``name`` is required), a :class:`LocalStack` (its top item) or any
+        callable returning the object.
+    :param name: proxy this attribute of the object (dotted names allowed).
+    :param unbound_message: the message of the ``RuntimeError`` raised when
+        the proxy is unbound.
+
+    ``isinstance(proxy, cls)`` sees the target's class; ``type(proxy)`` is the
+    proxy type, so ``issubclass(type(x), LocalProxy)`` tells a proxy apart.
+    """
+
+    cdef object _local
+    cdef object _name       # None, an attribute name, or an attrgetter (dotted)
+    cdef bint _dotted
+    cdef object _message
+    cdef _Kind _kind
+    cdef object __weakref__
+
+    __class_getitem__ = classmethod(GenericAlias)
+
+    def __init__(self, local, name=None, *, unbound_message=None):
+        if name is not None:
+            getter = operator.attrgetter(name)  # validates, as Werkzeug's does
+            self._dotted = "." in name
+            self._name = getter if self._dotted else name
+        else:
+            self._dotted = False
+            self._name = None
+        self._message = "object is not bound" if unbound_message is None else unbound_message
+
+        if isinstance(local, Local):
+            if name is None:
+                raise TypeError("'name' is required when proxying a 'Local' object.")
+            self._kind = KIND_LOCAL
+        elif isinstance(local, LocalStack):
+            self._kind = KIND_STACK
+        elif PyContextVar_CheckExact(local):
+            self._kind = KIND_VAR
+        elif callable(local):
+            self._kind = KIND_CALLABLE
+        else:
+            raise TypeError(f"Don't know how to proxy '{type(local)}'.")
+        self._local = local
+
+    cdef inline object _named(self, object obj):
+        if self._name is None:
+            return obj
+        if self._dotted:
+            return self._name(obj)
+        return getattr(obj, self._name)
+
+    cdef object _get(self):
+        cdef PyObject *value = NULL
+        cdef _Kind kind = self._kind
+        if kind == KIND_VAR:
+            PyContextVar_Get(self._local, NULL, &value)
+            if value == NULL:
+                raise RuntimeError(self._message)
+            obj = <object>value
+            Py_DECREF(obj)  # PyContextVar_Get returned a new reference
+            return self._named(obj)
+        if kind == KIND_LOCAL:
+            try:
+                return self._named(self._local)
+            except AttributeError:
+                raise RuntimeError(self._message) from None
+        if kind == KIND_STACK:
+            node = (<LocalStack>self._local)._get_top()
+            if node is None:
+                raise RuntimeError(self._message)
+            obj = (<tuple>node)[0]
+            if obj is None:
+                raise RuntimeError(self._message)
+            return self._named(obj)
+        if kind == KIND_CALLABLE:
+            return self._named(PyObject_CallNoArgs(self._local))
+        raise TypeError(f"{type(self).__name__}.__init__() was not called")
+
+    def _get_current_object(self):
+        """Return the object this proxy is bound to; ``RuntimeError`` if unbound.
+
+        Use it to hand the real object to code that does not understand
+        proxies, or to skip the proxy when using the object many times.
+        """
+        return self._get()
+
+    @property
+    def __wrapped__(self):
+        # Only reached through read_special (it is a forwarded name); defined
+        # so that the type lookup finds it, as with Werkzeug's descriptor.
+        return read_special(self, "__wrapped__", self._get_current_object, self._local)
+
+    def __getattribute__(self, name):
+        cdef PyObject *descr = _PyType_Lookup(<PyTypeObject *>Py_TYPE(self), name)
+        cdef PyObject *forwarded
+        if descr == NULL:
+            return getattr(self._get(), name)
+        forwarded = PyDict_GetItemWithError(_FORWARDED_DESCRS, name)
+        if forwarded == descr:
+            return read_special(self, name, self._get_current_object, self._local)
+        return PyObject_GenericGetAttr(self, name)
+
+    def __setattr__(self, name, value):
+        setattr(self._get(), name, value)
+
+    def __delattr__(self, name):
+        delattr(self._get(), name)
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError(f"cannot pickle {type(self).__name__!r} object")
+
+    def __repr__(self):
+        try:
+            obj = self._get()
+        except RuntimeError:
+            return f"<{type(self).__name__} unbound>"
+        return repr(obj)
+
+    def __str__(self):
+        return str(self._get())
+
+    def __bytes__(self):
+        return bytes(self._get())
+
+    def __format__(self, format_spec):
+        return getattr(self._get(), "__format__")(format_spec)
+
+    def __lt__(self, other):
+        return self._get() < other
+
+    def __le__(self, other):
+        return self._get() <= other
+
+    def __eq__(self, other):
+        return self._get() == other
+
+    def __ne__(self, other):
+        return self._get() != other
+
+    def __gt__(self, other):
+        return self._get() > other
+
+    def __ge__(self, other):
+        return self._get() >= other
+
+    def __hash__(self):
+        return hash(self._get())
+
+    def __bool__(self):
+        try:
+            obj = self._get()
+        except RuntimeError:
+            return False
+        return bool(obj)
+
+    def __dir__(self):
+        try:
+            obj = self._get()
+        except RuntimeError:
+            return []
+        return dir(obj)
+
+    def __instancecheck__(self, instance):
+        return isinstance(instance, self._get())
+
+    def __subclasscheck__(self, subclass):
+        return issubclass(subclass, self._get())
+
+    def __call__(self, *args, **kwargs):
+        return self._get()(*args, **kwargs)
+
+    def __len__(self):
+        return len(self._get())
+
+    def __length_hint__(self):
+        return operator.length_hint(self._get())
+
+    def __getitem__(self, key):
+        return self._get()[key]
+
+    def __setitem__(self, key, value):
+        self._get()[key] = value
+
+    def __delitem__(self, key):
+        del self._get()[key]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __next__(self):
+        return next(self._get())
+
+    def __reversed__(self):
+        return reversed(self._get())
+
+    def __contains__(self, item):
+        return item in self._get()
+
+    def __add__(self, other):
+        return self._get() + other
+
+    def __sub__(self, other):
+        return self._get() - other
+
+    def __mul__(self, other):
+        return self._get() * other
+
+    def __matmul__(self, other):
+        return self._get() @ other
+
+    def __truediv__(self, other):
+        return self._get() / other
+
+    def __floordiv__(self, other):
+        return self._get() // other
+
+    def __mod__(self, other):
+        return self._get() % other
+
+    def __divmod__(self, other):
+        return divmod(self._get(), other)
+
+    def __pow__(self, other, modulo):
+        if modulo is None:
+            return pow(self._get(), other)
+        return pow(self._get(), other, modulo)
+
+    def __lshift__(self, other):
+        return self._get() << other
+
+    def __rshift__(self, other):
+        return self._get() >> other
+
+    def __and__(self, other):
+        return self._get() & other
+
+    def __xor__(self, other):
+        return self._get() ^ other
+
+    def __or__(self, other):
+        return self._get() | other
+
+    def __radd__(self, other):
+        return other + self._get()
+
+    def __rsub__(self, other):
+        return other - self._get()
+
+    def __rmul__(self, other):
+        return other * self._get()
+
+    def __rmatmul__(self, other):
+        return other @ self._get()
+
+    def __rtruediv__(self, other):
+        return other / self._get()
+
+    def __rfloordiv__(self, other):
+        return other // self._get()
+
+    def __rmod__(self, other):
+        return other % self._get()
+
+    def __rdivmod__(self, other):
+        return divmod(other, self._get())
+
+    def __rpow__(self, other, modulo):
+        return pow(other, self._get())
+
+    def __rlshift__(self, other):
+        return other << self._get()
+
+    def __rrshift__(self, other):
+        return other >> self._get()
+
+    def __rand__(self, other):
+        return other & self._get()
+
+    def __rxor__(self, other):
+        return other ^ self._get()
+
+    def __ror__(self, other):
+        return other | self._get()
+
+    # In-place operators run on the target and leave the proxy bound to the
+    # name (Werkzeug's rule): the operator's result is not rebound.
+    def __iadd__(self, other):
+        operator.iadd(self._get(), other)
+        return self
+
+    def __isub__(self, other):
+        operator.isub(self._get(), other)
+        return self
+
+    def __imul__(self, other):
+        operator.imul(self._get(), other)
+        return self
+
+    def __imatmul__(self, other):
+        operator.imatmul(self._get(), other)
+        return self
+
+    def __itruediv__(self, other):
+        operator.itruediv(self._get(), other)
+        return self
+
+    def __ifloordiv__(self, other):
+        operator.ifloordiv(self._get(), other)
+        return self
+
+    def __imod__(self, other):
+        operator.imod(self._get(), other)
+        return self
+
+    def __ipow__(self, other):
+        operator.ipow(self._get(), other)
+        return self
+
+    def __ilshift__(self, other):
+        operator.ilshift(self._get(), other)
+        return self
+
+    def __irshift__(self, other):
+        operator.irshift(self._get(), other)
+        return self
+
+    def __iand__(self, other):
+        operator.iand(self._get(), other)
+        return self
+
+    def __ixor__(self, other):
+        operator.ixor(self._get(), other)
+        return self
+
+    def __ior__(self, other):
+        operator.ior(self._get(), other)
+        return self
+
+    def __neg__(self):
+        return -self._get()
+
+    def __pos__(self):
+        return +self._get()
+
+    def __abs__(self):
+        return abs(self._get())
+
+    def __invert__(self):
+        return ~self._get()
+
+    def __complex__(self):
+        return complex(self._get())
+
+    def __int__(self):
+        return int(self._get())
+
+    def __float__(self):
+        return float(self._get())
+
+    def __index__(self):
+        return operator.index(self._get())
+
+    def __round__(self, *ndigits):
+        return round(self._get(), *ndigits)
+
+    def __trunc__(self):
+        return _trunc(self._get())
+
+    def __floor__(self):
+        return _floor(self._get())
+
+    def __ceil__(self):
+        return _ceil(self._get())
+
+    def __enter__(self):
+        return getattr(self._get(), "__enter__")()
+
+    def __exit__(self, *exc_info):
+        return getattr(self._get(), "__exit__")(*exc_info)
+
+    def __await__(self):
+        return getattr(self._get(), "__await__")()
+
+    def __aiter__(self):
+        return getattr(self._get(), "__aiter__")()
+
+    def __anext__(self):
+        return getattr(self._get(), "__anext__")()
+
+    def __aenter__(self):
+        return getattr(self._get(), "__aenter__")()
+
+    def __aexit__(self, *exc_info):
+        return getattr(self._get(), "__aexit__")(*exc_info)
+
+    def __copy__(self):
+        return _copy(self._get())
+
+    def __deepcopy__(self, memo):
+        return _deepcopy(self._get(), memo)
+
+
+from copy import copy as _copy, deepcopy as _deepcopy
+from math import ceil as _ceil, floor as _floor, trunc as _trunc
+
+
+def _record_forwarded_descriptors():
+    cdef PyObject *descr
+    for name in FORWARDED_NAMES:
+        descr = _PyType_Lookup(<PyTypeObject *>LocalProxy, name)
+        if descr == NULL:
+            raise ImportError(f"LocalProxy does not define the forwarded name {name!r}")
+        _FORWARDED_DESCRS[name] = <object>descr
+
+
+_record_forwarded_descriptors()
