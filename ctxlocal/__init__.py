@@ -15,15 +15,20 @@ from __future__ import annotations
 import os
 import sys
 
+from ._install import Installation, InstallWarning, install, uninstall
 from ._manager import LocalManager, release_local
 
 __all__ = [
     "IMPLEMENTATION",
+    "InstallWarning",
+    "Installation",
     "Local",
     "LocalManager",
     "LocalProxy",
     "LocalStack",
+    "install",
     "release_local",
+    "uninstall",
 ]
 __version__ = "0.1.0"
 

@@ -1,0 +1,98 @@
+"""A real Flask application behaves the same with and without ctxlocal.install().
+
+``realapps/flask_app.py`` runs in a fresh interpreter per mode: stock
+Werkzeug, install() before importing Flask, install() after. Its requests go
+through the test client and touch request, session, g and current_app from
+views, a blueprint, hooks, a template, a streamed response, a copied context
+in a thread, an async view, the CLI and nested app contexts of two apps.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any, Dict
+
+import pytest
+
+from realapps import PROXY_TYPE, run_script
+
+pytest.importorskip("flask")
+pytest.importorskip("asgiref", reason="async views need flask[async]")
+
+WERKZEUG = PROXY_TYPE["werkzeug"]
+
+
+@pytest.fixture(scope="module")
+def stock() -> Dict[str, Any]:
+    return run_script("flask_app.py", "none")
+
+
+def test_stock_run_exercises_the_globals(stock: Dict[str, Any]) -> None:
+    # What the comparison below is about: the app really ran each feature.
+    results = stock["results"]
+    requests = results["requests"]
+    assert requests["hello"] == [200, "hi bob GET x", "bob"]
+    assert requests["me"][1] == '{"flashed":["welcome"],"name":"ann","user":"ann"}\n'
+    assert requests["template"] == [200, "/template|tim|ann|hi"]
+    assert requests["stream"] == [200, "1,sue,shop"]
+    assert '"copied":{"app":"shop","name":"ann","path":"/thread"}' in requests["thread"][1]
+    assert '"bare":{"bound":false,"error":"Working outside of request context."}' in (
+        requests["thread"][1]
+    )
+    assert requests["async"][1] == '{"app":"shop","g":"/async","path":"/async","user":"al"}\n'
+    assert '"blueprint":"shop_bp"' in requests["blueprint"][1]
+    assert requests["error"] == [500, "handled /error boom anon"]
+    assert results["nested"] == [
+        "shop", "other", None, "hello", "shop", "1", None, "other", "other", "shop", "shop", False
+    ]
+    assert results["cli"] == [0, "shop hi yes\n"]
+    assert ["teardown_request", "/hello", "bob", True] in results["events"]
+    assert results["unbound"]["request"][1].startswith("Working outside of request context.")
+    assert results["unbound"]["g.repr"] == "<LocalProxy unbound>"
+    assert set(stock["meta"]["types"].values()) == {WERKZEUG}
+
+
+def test_install_before_import(stock: Dict[str, Any], impl: types.SimpleNamespace) -> None:
+    run = run_script("flask_app.py", "before", implementation=impl.name)
+    assert run["results"] == stock["results"]
+    meta = run["meta"]
+    assert meta["implementation"] == impl.name
+    assert meta["patched"] == [
+        f"werkzeug.local.{name}"
+        for name in ("Local", "LocalStack", "LocalProxy", "LocalManager", "release_local")
+    ]
+    # Flask built every global with the installed class.
+    assert set(meta["types"].values()) == {PROXY_TYPE[impl.name]}
+    # uninstall() restores werkzeug.local; proxies built meanwhile stay.
+    assert meta["uninstalled"] == meta["patched"]
+    after = meta["types_after_uninstall"]
+    assert after.pop("werkzeug.local.LocalProxy") == WERKZEUG
+    assert set(after.values()) == {PROXY_TYPE[impl.name]}
+
+
+def test_install_after_import(stock: Dict[str, Any], impl: types.SimpleNamespace) -> None:
+    run = run_script("flask_app.py", "after", implementation=impl.name)
+    assert run["results"] == stock["results"]
+    meta = run["meta"]
+    installed = PROXY_TYPE[impl.name]
+    # Flask's own modules got rebuilt proxies; the script's early import did not.
+    assert meta["types"] == {
+        "flask.request": installed,
+        "flask.g": installed,
+        "flask.globals.session": installed,
+        "flask.globals.current_app": installed,
+        "flask.app.request": installed,
+        "early_request": WERKZEUG,
+        "werkzeug.local.LocalProxy": installed,
+    }
+    for name in ("request", "session", "g", "current_app", "app_ctx", "request_ctx"):
+        assert f"flask.globals.{name}" in meta["patched"]
+    for name in ("request", "session", "g", "current_app"):
+        assert f"flask.{name}" in meta["patched"]
+    assert meta["stale"] == ["__main__"]
+    [[category, message]] = meta["warnings"]
+    assert category == "InstallWarning"
+    assert "found in: __main__" in message
+    # uninstall() puts Werkzeug's proxies back everywhere install() rebound them.
+    assert meta["uninstalled"] == meta["patched"]
+    assert set(meta["types_after_uninstall"].values()) == {WERKZEUG}
