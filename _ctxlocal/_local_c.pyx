@@ -44,6 +44,7 @@ cdef extern from "Python.h":
     object PyObject_GenericGetAttr(object obj, object name)
     object PyObject_CallNoArgs(object func)
     void PyType_Modified(PyTypeObject *type)
+    int Py_GetRecursionLimit()
     ctypedef int (*setattrofunc)(PyObject *, PyObject *, PyObject *) except -1
     ctypedef struct _TypeWithSlots "PyTypeObject":
         setattrofunc tp_setattro
@@ -103,11 +104,9 @@ cdef class _IdentSlots:
             return None
         return <object>slot
 
-    cdef inline void put(self, object slot) except *:
-        self.store.put(slot)
-
-    cdef inline void discard(self) except *:
-        self.store.discard()
+    cdef inline void set(self, object slot) except *:
+        """Set the current ident's slot; an empty one is dropped."""
+        self.store.set(slot)
 
 
 # ------------------------------------------------------------------ Local ---
@@ -157,11 +156,14 @@ cdef class Local:
         """Return a proxy to the attribute ``name`` of this local."""
         return LocalProxy(self, name, unbound_message=unbound_message)
 
-    def __release_local__(self):
+    cdef inline void _set_values(self, object values) except *:
         if self._idents is None:
-            _var_set(self._var, {})
+            _var_set(self._var, values)
         else:
-            self._idents.discard()
+            self._idents.set(values)
+
+    def __release_local__(self):
+        self._set_values({})
 
     def __getattribute__(self, name):
         cdef PyObject *value
@@ -186,34 +188,21 @@ cdef class Local:
         if name == "__ident_func__" or name == "__storage__":
             object.__setattr__(self, name, value)
             return
-        if self._idents is None:
-            values = _var_get(self._var)
-            if values is None:
-                values = {name: value}
-            else:
-                values = PyDict_Copy(values) if type(values) is dict else values.copy()
-                values[name] = value
-            _var_set(self._var, values)
+        values = self._idents.get() if self._idents is not None else _var_get(self._var)
+        if values is None:
+            values = {name: value}
         else:
-            slot = self._idents.get()
-            if slot is None:
-                self._idents.put({name: value})
-            else:
-                slot[name] = value
+            values = PyDict_Copy(values) if type(values) is dict else values.copy()
+            values[name] = value
+        self._set_values(values)
 
     def _ctxlocal_delattr(self, name):
-        if self._idents is None:
-            values = _var_get(self._var)
-            if values is None or name not in values:
-                raise AttributeError(name)
-            values = values.copy()
-            del values[name]
-            _var_set(self._var, values)
-        else:
-            slot = self._idents.get()
-            if slot is None or name not in slot:
-                raise AttributeError(name)
-            del slot[name]
+        values = self._values()
+        if name not in values:
+            raise AttributeError(name)
+        values = values.copy()
+        del values[name]
+        self._set_values(values)
 
     @property
     def __ident_func__(self):
@@ -364,6 +353,8 @@ cdef class LocalStack:
     cdef _IdentSlots _idents
     cdef object __weakref__
 
+    __class_getitem__ = classmethod(GenericAlias)
+
     def __init__(self, context_var=None):
         if context_var is None:
             context_var = _ContextVar(f"ctxlocal.LocalStack<{id(self)}>.storage")
@@ -382,10 +373,8 @@ cdef class LocalStack:
     cdef inline void _set_top(self, object node) except *:
         if self._idents is None:
             _var_set(self._var, node)
-        elif node is None:
-            self._idents.discard()
         else:
-            self._idents.put(node)
+            self._idents.set(node)
 
     def __release_local__(self):
         self._set_top(None)
@@ -432,14 +421,11 @@ cdef class LocalStack:
     def __storage__(self):
         """``{ident: {"stack": [items]}}``, a snapshot (Werkzeug <= 1.0 layout)."""
         if self._idents is None:
-            node = self._get_top()
-            if node is None:
-                return {}
-            return {default_ident_func()(): {"stack": list(_view(node))}}
-        return {
-            ident: {"stack": list(_view(_as_nodes(stored)))}
-            for ident, stored in list(self._idents.store.data.items())
-        }
+            node = _var_get(self._var)
+            items = [] if not node else [(default_ident_func()(), node)]
+        else:
+            items = list(self._idents.store.data.items())
+        return {ident: {"stack": list(_view(_as_nodes(stored)))} for ident, stored in items}
 
 
 # ------------------------------------------------------------- LocalProxy ---
@@ -457,6 +443,7 @@ cdef enum _Kind:
 # name -> the descriptor LocalProxy's type lookup finds for a forwarded special
 # name; a subclass that overrides the name finds something else.
 cdef dict _FORWARDED_DESCRS = {}
+cdef object _GETTER_DESCR = None  # LocalProxy.__dict__["_get_current_object"]
 
 
 cdef class LocalProxy:
@@ -483,6 +470,7 @@ cdef class LocalProxy:
     cdef bint _dotted
     cdef object _message
     cdef _Kind _kind
+    cdef object _bound_getter  # self._get_current_object, made on first read
     cdef object __weakref__
 
     __class_getitem__ = classmethod(GenericAlias)
@@ -518,7 +506,20 @@ cdef class LocalProxy:
             return self._name(obj)
         return getattr(obj, self._name)
 
-    cdef object _get(self):
+    cdef inline object _get(self):
+        """The object the forwarded operations act on.
+
+        A target that is itself a proxy is resolved here, down to the first
+        object that is not a proxy: forwarding through each proxy in turn would
+        nest C calls without CPython's recursion check, and a cycle of proxies
+        would overflow the C stack instead of raising RecursionError.
+        """
+        obj = self._target()
+        if isinstance(obj, LocalProxy):
+            return _innermost(obj)
+        return obj
+
+    cdef object _target(self):
         cdef PyObject *value = NULL
         cdef _Kind kind = self._kind
         if kind == KIND_VAR:
@@ -551,7 +552,7 @@ cdef class LocalProxy:
         Use it to hand the real object to code that does not understand
         proxies, or to skip the proxy when using the object many times.
         """
-        return self._get()
+        return self._target()
 
     @property
     def __wrapped__(self):
@@ -564,6 +565,12 @@ cdef class LocalProxy:
         cdef PyObject *forwarded
         if descr == NULL:
             return getattr(self._get(), name)
+        if descr == <PyObject *>_GETTER_DESCR:
+            # Kept, so that the common `proxy._get_current_object()` does not
+            # build a bound method each time (Werkzeug keeps it in a slot).
+            if self._bound_getter is None:
+                self._bound_getter = PyObject_GenericGetAttr(self, name)
+            return self._bound_getter
         forwarded = PyDict_GetItemWithError(_FORWARDED_DESCRS, name)
         if forwarded == descr:
             return read_special(self, name, self._get_current_object, self._local)
@@ -869,11 +876,26 @@ cdef class LocalProxy:
         return _deepcopy(self._get(), memo)
 
 
+cdef object _innermost(object obj):
+    cdef int depth = 0
+    cdef int limit = Py_GetRecursionLimit()
+    while isinstance(obj, LocalProxy):
+        depth += 1
+        if depth > limit:
+            raise RecursionError(
+                "maximum recursion depth exceeded while resolving a chain of proxies"
+            )
+        obj = (<LocalProxy>obj)._target()
+    return obj
+
+
 from copy import copy as _copy, deepcopy as _deepcopy
 from math import ceil as _ceil, floor as _floor, trunc as _trunc
 
 
 def _record_forwarded_descriptors():
+    global _GETTER_DESCR
+    _GETTER_DESCR = LocalProxy.__dict__["_get_current_object"]
     cdef PyObject *descr
     for name in FORWARDED_NAMES:
         descr = _PyType_Lookup(<PyTypeObject *>LocalProxy, name)

@@ -86,11 +86,12 @@ def _thread_reaper() -> _ThreadReaper:
 
 
 class IdentStore:
-    """One local's slots, keyed by ``func()``.
+    """One local's slots, keyed by ``func()``; reads and writes like a ContextVar.
 
-    ``data`` is the live mapping ``{ident: slot}`` that ``__storage__`` exposes
-    (for a ``Local`` a slot is the dict of its values; for a ``LocalStack``, the
-    stack). Writers call :meth:`put`; it takes care of automatic release.
+    ``get(default)`` and ``set(value)`` have a ContextVar's signatures, so a
+    local uses either as its storage. ``data`` is the live mapping
+    ``{ident: slot}`` that ``__storage__`` exposes (for a ``Local`` a slot is
+    the dict of its values; for a ``LocalStack``, the top of its stack).
     """
 
     __slots__ = ("func", "data", "_reaped_by_thread", "__weakref__")
@@ -114,14 +115,13 @@ class IdentStore:
         """Return the current ident's slot, or ``default``."""
         return self.data.get(self.func(), default)
 
-    def put(self, slot: Any) -> None:
-        """Set the current ident's slot."""
+    def set(self, slot: Any) -> None:
+        """Set the current ident's slot; an empty one (``None``, ``{}``) is dropped."""
         ident = self.func()
         data = self.data
+        if not slot:
+            data.pop(ident, None)
+            return
         if self._reaped_by_thread and ident not in data:
             _thread_reaper().stores[id(self)] = weakref.ref(self)
         data[ident] = slot
-
-    def discard(self) -> None:
-        """Drop the current ident's slot, if any."""
-        self.data.pop(self.func(), None)

@@ -19,7 +19,7 @@ import math
 import operator
 from contextvars import ContextVar
 from types import GenericAlias
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 from ._explicit import FORWARDED_NAMES, read_special
 from ._ident import IdentStore, default_ident_func
@@ -54,44 +54,29 @@ class Local:
     as ``{ident: {name: value}}``.
     """
 
-    __slots__ = ("_ctxlocal_var", "_ctxlocal_idents", "__weakref__")
+    # The ContextVar, or the IdentStore that replaces it in ident mode: both
+    # have get(default) and set(value).
+    __slots__ = ("_ctxlocal_storage", "__weakref__")
 
-    _ctxlocal_var: ContextVar[Dict[str, Any]]
-    _ctxlocal_idents: Optional[IdentStore]
+    _ctxlocal_storage: Union[ContextVar[Dict[str, Any]], IdentStore]
 
     def __init__(self, context_var: Optional[ContextVar[Dict[str, Any]]] = None) -> None:
         if context_var is None:
             context_var = ContextVar(f"ctxlocal.Local<{id(self)}>.storage")
-        object.__setattr__(self, "_ctxlocal_var", context_var)
-        object.__setattr__(self, "_ctxlocal_idents", None)
-
-    def _values(self) -> Dict[str, Any]:
-        idents = self._ctxlocal_idents
-        if idents is None:
-            return self._ctxlocal_var.get(_EMPTY_VALUES)
-        return idents.get(_EMPTY_VALUES)  # type: ignore[no-any-return]
+        object.__setattr__(self, "_ctxlocal_storage", context_var)
 
     def __iter__(self) -> Iterator[Tuple[str, Any]]:
-        return iter(self._values().items())
+        return iter(self._ctxlocal_storage.get(_EMPTY_VALUES).items())
 
     def __call__(self, name: str, *, unbound_message: Optional[str] = None) -> "LocalProxy":
         """Return a proxy to the attribute ``name`` of this local."""
         return LocalProxy(self, name, unbound_message=unbound_message)
 
     def __release_local__(self) -> None:
-        idents = self._ctxlocal_idents
-        if idents is None:
-            self._ctxlocal_var.set({})
-        else:
-            idents.discard()
+        self._ctxlocal_storage.set({})
 
     def __getattr__(self, name: str) -> Any:
-        idents = self._ctxlocal_idents
-        if idents is None:
-            values = self._ctxlocal_var.get(_EMPTY_VALUES)
-        else:
-            values = idents.get(_EMPTY_VALUES)
-        value = values.get(name, _MISSING)
+        value = self._ctxlocal_storage.get(_EMPTY_VALUES).get(name, _MISSING)
         if value is _MISSING:
             raise AttributeError(name)
         return value
@@ -100,34 +85,19 @@ class Local:
         if name == "__ident_func__" or name == "__storage__":
             object.__setattr__(self, name, value)
             return
-        idents = self._ctxlocal_idents
-        if idents is None:
-            var = self._ctxlocal_var
-            values = var.get(_EMPTY_VALUES).copy()
-            values[name] = value
-            var.set(values)
-        else:
-            slot = idents.get()
-            if slot is None:
-                idents.put({name: value})
-            else:
-                slot[name] = value
+        storage = self._ctxlocal_storage
+        values = storage.get(_EMPTY_VALUES).copy()
+        values[name] = value
+        storage.set(values)
 
     def __delattr__(self, name: str) -> None:
-        idents = self._ctxlocal_idents
-        if idents is None:
-            var = self._ctxlocal_var
-            values = var.get(_EMPTY_VALUES)
-            if name not in values:
-                raise AttributeError(name)
-            values = values.copy()
-            del values[name]
-            var.set(values)
-        else:
-            slot = idents.get(_EMPTY_VALUES)
-            if name not in slot:
-                raise AttributeError(name)
-            del slot[name]
+        storage = self._ctxlocal_storage
+        values = storage.get(_EMPTY_VALUES)
+        if name not in values:
+            raise AttributeError(name)
+        values = values.copy()
+        del values[name]
+        storage.set(values)
 
     @property
     def __ident_func__(self) -> Callable[[], Any]:
@@ -138,16 +108,12 @@ class Local:
         this local to ident-keyed storage, starting empty (assigning the
         function already in use changes nothing).
         """
-        idents = self._ctxlocal_idents
-        if idents is None:
-            return default_ident_func()
-        return idents.func
+        return _ident_func(self._ctxlocal_storage)
 
     @__ident_func__.setter
     def __ident_func__(self, func: Callable[[], Any]) -> None:
-        idents = self._ctxlocal_idents
-        if idents is None or idents.func is not func:
-            object.__setattr__(self, "_ctxlocal_idents", IdentStore(func))
+        storage = _ident_storage(self._ctxlocal_storage, func)
+        object.__setattr__(self, "_ctxlocal_storage", storage)
 
     @property
     def __storage__(self) -> Any:
@@ -156,10 +122,23 @@ class Local:
         In ident mode, the live storage. In the default context mode, a new
         dict holding the current context's values under the current ident.
         """
-        idents = self._ctxlocal_idents
-        if idents is None:
-            return {default_ident_func()(): dict(self._ctxlocal_var.get(_EMPTY_VALUES))}
-        return idents.data
+        storage = self._ctxlocal_storage
+        if type(storage) is IdentStore:
+            return storage.data
+        return {default_ident_func()(): dict(storage.get(_EMPTY_VALUES))}
+
+
+def _ident_func(storage: Any) -> Callable[[], Any]:
+    if type(storage) is IdentStore:
+        return storage.func  # type: ignore[no-any-return]
+    return default_ident_func()
+
+
+def _ident_storage(storage: Any, func: Callable[[], Any]) -> IdentStore:
+    """The storage after assigning ``func`` as the ident function."""
+    if type(storage) is IdentStore and storage.func is func:
+        return storage  # type: ignore[no-any-return]
+    return IdentStore(func)
 
 
 class StackView:
@@ -174,18 +153,19 @@ class StackView:
 
     def __init__(self, top: Optional[Tuple[Any, Any]]) -> None:
         self._top = top
-        self._items: Optional[List[Any]] = None
 
     def _list(self) -> List[Any]:
-        items = self._items
-        if items is None:
-            items = []
-            node = self._top
-            while node is not None:
-                items.append(node[0])
-                node = node[1]
-            items.reverse()
-            self._items = items
+        try:
+            return self._items
+        except AttributeError:
+            pass
+        items = []
+        node = self._top
+        while node is not None:
+            items.append(node[0])
+            node = node[1]
+        items.reverse()
+        self._items: List[Any] = items
         return items
 
     def __len__(self) -> int:
@@ -228,6 +208,10 @@ class StackView:
         return self._list().count(value)
 
 
+_new_view = object.__new__
+_set_view_top = StackView.__dict__["_top"].__set__
+
+
 def _as_nodes(stored: Any) -> Optional[Tuple[Any, Any]]:
     """Turn what a stack's storage holds into the top node (or None)."""
     if stored is None or type(stored) is tuple:
@@ -249,60 +233,61 @@ class LocalStack:
     format); it is read as the stack.
     """
 
-    __slots__ = ("_ctxlocal_var", "_ctxlocal_idents", "__weakref__")
+    # The ContextVar, or the IdentStore that replaces it in ident mode.
+    __slots__ = ("_ctxlocal_storage", "__weakref__")
 
-    _ctxlocal_var: ContextVar[Any]
-    _ctxlocal_idents: Optional[IdentStore]
+    _ctxlocal_storage: Union[ContextVar[Any], IdentStore]
+
+    __class_getitem__ = classmethod(GenericAlias)
 
     def __init__(self, context_var: Optional[ContextVar[Any]] = None) -> None:
         if context_var is None:
             context_var = ContextVar(f"ctxlocal.LocalStack<{id(self)}>.storage")
-        self._ctxlocal_var = context_var
-        self._ctxlocal_idents = None
+        self._ctxlocal_storage = context_var
 
     def _get_top(self) -> Optional[Tuple[Any, Any]]:
-        idents = self._ctxlocal_idents
-        if idents is None:
-            stored = self._ctxlocal_var.get(None)
-        else:
-            stored = idents.get()
+        stored = self._ctxlocal_storage.get(None)
         if stored is None or type(stored) is tuple:
             return stored
         return _as_nodes(stored)
 
-    def _set_top(self, node: Optional[Tuple[Any, Any]]) -> None:
-        idents = self._ctxlocal_idents
-        if idents is None:
-            self._ctxlocal_var.set(node)
-        elif node is None:
-            idents.discard()
-        else:
-            idents.put(node)
-
     def __release_local__(self) -> None:
-        self._set_top(None)
+        self._ctxlocal_storage.set(None)
 
     def push(self, obj: Any) -> StackView:
         """Add ``obj`` on top of the stack and return the stack, bottom first."""
-        node = (obj, self._get_top())
-        self._set_top(node)
-        return StackView(node)
+        storage = self._ctxlocal_storage
+        below = storage.get(None)
+        if below is not None and type(below) is not tuple:
+            below = _as_nodes(below)
+        node = (obj, below)
+        storage.set(node)
+        view = _new_view(StackView)
+        _set_view_top(view, node)
+        return view  # type: ignore[no-any-return]
 
     def pop(self) -> Any:
         """Remove the top item and return it; ``None`` if the stack is empty."""
-        node = self._get_top()
+        storage = self._ctxlocal_storage
+        node = storage.get(None)
         if node is None:
             return None
-        self._set_top(node[1])
+        if type(node) is not tuple:
+            node = _as_nodes(node)
+            if node is None:
+                return None
+        storage.set(node[1])
         return node[0]
 
     @property
     def top(self) -> Any:
         """The top item, or ``None`` if the stack is empty."""
-        node = self._get_top()
+        node = self._ctxlocal_storage.get(None)
         if node is None:
             return None
-        return node[0]
+        if type(node) is tuple:
+            return node[0]
+        return node[-1] if node else None
 
     def __call__(
         self, name: Optional[str] = None, *, unbound_message: Optional[str] = None
@@ -313,29 +298,23 @@ class LocalStack:
     @property
     def __ident_func__(self) -> Callable[[], Any]:
         """The ident function (Werkzeug <= 1.0 API); see ``Local.__ident_func__``."""
-        idents = self._ctxlocal_idents
-        if idents is None:
-            return default_ident_func()
-        return idents.func
+        return _ident_func(self._ctxlocal_storage)
 
     @__ident_func__.setter
     def __ident_func__(self, func: Callable[[], Any]) -> None:
-        idents = self._ctxlocal_idents
-        if idents is None or idents.func is not func:
-            self._ctxlocal_idents = IdentStore(func)
+        self._ctxlocal_storage = _ident_storage(self._ctxlocal_storage, func)
 
     @property
     def __storage__(self) -> Dict[Any, Dict[str, List[Any]]]:
         """``{ident: {"stack": [items]}}``, a snapshot (Werkzeug <= 1.0 layout)."""
-        idents = self._ctxlocal_idents
-        if idents is None:
-            node = self._get_top()
-            if node is None:
-                return {}
-            return {default_ident_func()(): {"stack": list(StackView(node))}}
+        storage = self._ctxlocal_storage
+        if type(storage) is IdentStore:
+            items = list(storage.data.items())
+        else:
+            node = storage.get(None)
+            items = [] if not node else [(default_ident_func()(), node)]
         return {
-            ident: {"stack": list(StackView(_as_nodes(stored)))}
-            for ident, stored in list(idents.data.items())
+            ident: {"stack": list(StackView(_as_nodes(stored)))} for ident, stored in items
         }
 
 
@@ -473,6 +452,8 @@ class LocalProxy:
         found = _BASE_LOOKUP.get(name) if cls is LocalProxy else _lookup(cls, name)
         if found is None:
             return getattr(_GET(self)(), name)
+        if found is _GETTER:
+            return _GET(self)
         if found is _FORWARDED:
             return read_special(self, name, _GET(self), _WRAPPED(self))
         return _object_getattribute(self, name)
@@ -783,11 +764,15 @@ _WRAPPED = LocalProxy.__dict__["_ctxlocal_wrapped"].__get__
 # proxy's own attribute, or a special name that goes to the target.
 _OWN = "own"
 _FORWARDED = "forwarded"
+# _get_current_object reads as the getter itself (as Werkzeug's, which keeps
+# it in a slot), saving a bound method and a call.
+_GETTER = "getter"
 
 # What a plain LocalProxy finds on its type; names not here go to the target.
 _BASE_LOOKUP: Dict[str, str] = dict.fromkeys(vars(object), _OWN)
 _BASE_LOOKUP.update(dict.fromkeys(vars(LocalProxy), _OWN))
 _BASE_LOOKUP.update(dict.fromkeys(FORWARDED_NAMES, _FORWARDED))
+_BASE_LOOKUP["_get_current_object"] = _GETTER
 
 
 def _lookup(cls: type, name: str) -> Optional[str]:
