@@ -1,0 +1,172 @@
+"""``python -m bench``: ctxlocal against Werkzeug and against no library at all.
+
+Run it from the repository root. It measures every operation of
+:mod:`bench.ops` on each implementation that imports (:mod:`bench.impls`):
+``compiled`` (``ctxlocal._local_c``), ``pure`` (``ctxlocal._local_py``),
+``werkzeug`` (``werkzeug.local``) and ``floor`` (the same work written by hand
+without a library), prints a table, and writes
+``bench/results/results-<python>.json`` (every sample) and
+``bench/results/chart-<python>.png``.
+
+Method
+------
+* Each (operation, implementation) pair is a *case*: a one-line statement
+  compiled into a timeit-style loop (``for _ in repeat(None, n): <stmt>``)
+  whose objects are fast locals. Its setup and its loop run in a fresh, empty
+  ``contextvars.Context`` of its own.
+* The loop count ``n`` is calibrated per case so that one sample lasts about
+  ``--sample-ms`` (30 ms; 3 ms with ``--quick``); one sample per case is run
+  and discarded first (five on PyPy, to let the JIT compile the loop).
+* Samples are interleaved: per operation, each round takes one sample of every
+  implementation, in an order that rotates from round to round, for
+  ``--rounds`` rounds (15; 3 with ``--quick``). Drift of the machine's speed
+  (other processes, frequency changes) thus hits every implementation alike.
+* A sample is timed on the thread's CPU clock (``time.thread_time``) unless
+  ``--timer wall`` asks for ``time.perf_counter``: on a shared machine, time
+  the process spends waiting for a CPU would otherwise inflate long samples
+  (slow implementations) more than short ones. The garbage collector is off
+  during a sample, as in :mod:`timeit`.
+* A sample is its time divided by ``n``: ns per operation. Nothing is
+  subtracted; the loop's own cost (a few ns on CPython) is in every figure,
+  the floor's included, so "× floor" slightly understates the overhead of a
+  fast operation. The table shows the median over the rounds and half the
+  interquartile range; the JSON file has every sample.
+* Thread scaling: 1, 2, 4 and 8 threads read through one shared proxy at once,
+  each having bound its own value in its own context; a sample is the wall
+  time from a barrier that releases all threads until the last one ends,
+  divided by the reads of all threads (wall time: waiting for the GIL is part of
+  the result). The table shows throughput (Mops/s).
+
+Caveats: on PyPy the JIT may optimise the floor's loop further than a library
+call, and 2-core shared machines are noisy: compare figures from the same run.
+
+The Flask end-to-end scenario is a separate script (``bench/flask_bench.py``);
+the pytest-benchmark suite (``python -m pytest bench``) reuses these operations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any, Dict, List, Optional, Sequence
+
+from . import impls as impls_module
+from .ops import select, select_thread_counts
+from .report import environment, format_table, load_json, python_tag, write_chart, write_json
+from .runner import TIMERS, Result, Settings, run_ops, run_threads
+
+RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+
+def _split(values: Optional[List[str]]) -> List[str]:
+    """``--x a,b --x c`` -> ``[a, b, c]``."""
+    return [part for value in values or [] for part in value.split(",") if part]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmark ctxlocal (compiled and pure) against werkzeug.local and a no-library floor.",
+    )
+    parser.add_argument("--quick", action="store_true",
+                        help="short run (3 rounds of ~3 ms samples): rough figures in well under a minute")
+    parser.add_argument("--ops", action="append", metavar="PATTERN",
+                        help="only operations whose name, label or section contains PATTERN"
+                             " (a glob if it has * ? [); repeat or comma-separate; see --list")
+    parser.add_argument("--impl", action="append", metavar="NAME",
+                        help=f"only these implementations ({', '.join(impls_module.ALL)});"
+                             " repeat or comma-separate")
+    parser.add_argument("--rounds", type=int, help="samples per case (default 15, 3 with --quick)")
+    parser.add_argument("--sample-ms", type=float,
+                        help="duration of one sample in ms (default 30, 3 with --quick)")
+    parser.add_argument("--timer", choices=sorted(TIMERS), default="cpu",
+                        help="clock of the single-thread samples: the thread's CPU time (default)"
+                             " or wall time")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    parser.add_argument("--list", action="store_true", help="list the operations and exit")
+    parser.add_argument("--output-dir", default=RESULTS_DIR,
+                        help="where the JSON and the chart go (default: bench/results)")
+    parser.add_argument("--no-save", action="store_true", help="write neither JSON nor chart")
+    parser.add_argument("--report", metavar="JSON",
+                        help="measure nothing: print the table of a results JSON file"
+                             " (and redraw its chart next to it, unless --no-save)")
+    return parser
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _save_chart(path: str, env: Dict[str, Any], results: List[Result]) -> None:
+    try:
+        write_chart(path, env, results)
+    except ImportError as exc:
+        _progress(f"note: no chart ({exc}); pip install matplotlib")
+    else:
+        _progress(f"wrote {path}")
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    patterns = _split(args.ops)
+    if args.list:
+        for op in select(patterns):
+            print(f"{op.name:26} {op.group:22} {op.label}")
+        for count in select_thread_counts(patterns):
+            print(f"{f'threads-{count}:read':26} scaling: threads")
+        return 0
+    if args.report:
+        env, results = load_json(args.report)
+        print(format_table(env, results, args.markdown), end="")
+        if not args.no_save:
+            folder, name = os.path.split(args.report)
+            stem = os.path.splitext(name)[0].replace("results-", "", 1)
+            _save_chart(os.path.join(folder, f"chart-{stem}.png"), env, results)
+        return 0
+
+    try:
+        found, missing = impls_module.discover(_split(args.impl) or impls_module.ALL)
+    except ValueError as exc:
+        _parser().error(str(exc))
+    ops = select(patterns)
+    for module in sorted({op.needs for op in ops if not impls_module.module_available(op.needs)}):
+        skipped = [op.name for op in ops if op.needs == module]
+        missing[module] = f"not installed; skipped {', '.join(skipped)}"
+    for name, reason in missing.items():
+        _progress(f"note: {name} not measured: {reason}")
+    if not found:
+        _progress("nothing to measure")
+        return 1
+    settings = Settings(
+        rounds=args.rounds or (3 if args.quick else 15),
+        sample_s=(args.sample_ms or (3.0 if args.quick else 30.0)) / 1e3,
+        timer=args.timer,
+    )
+    counts = select_thread_counts(patterns)
+    if not ops and not counts:
+        _parser().error(f"no operation matches {patterns}; see --list")
+    _progress(f"{len(ops)} operations + {len(counts)} thread counts on {', '.join(i.name for i in found)}")
+    results = run_ops(ops, found, settings, _progress)
+    results += run_threads(found, settings, _progress, counts)
+
+    env = environment(found, missing, settings, args.quick)
+    print(format_table(env, results, args.markdown), end="")
+    if not args.no_save:
+        # Quick runs must not overwrite the figures of a full run.
+        stem = python_tag() + ("-quick" if args.quick else "")
+        os.makedirs(args.output_dir, exist_ok=True)
+        json_path = os.path.join(args.output_dir, f"results-{stem}.json")
+        chart_path = os.path.join(args.output_dir, f"chart-{stem}.png")
+        write_json(json_path, env, results)
+        _progress(f"wrote {json_path}")
+        _save_chart(chart_path, env, results)
+    failed = [result for result in results if result.error]
+    if failed:
+        _progress(f"{len(failed)} case(s) raised an error: see the end of the table")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

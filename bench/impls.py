@@ -1,0 +1,105 @@
+"""The implementations a benchmark compares, found at run time.
+
+* ``compiled``: ``ctxlocal._local_c`` (CPython only, when it was built);
+* ``pure``: ``ctxlocal._local_py``;
+* ``werkzeug``: ``werkzeug.local`` from the installed Werkzeug;
+* ``floor``: no library at all; every operation defines by hand the least
+  work that gives the same result (see ``Op.floor_stmt`` in :mod:`bench.ops`).
+
+A missing implementation is reported with a note, never an error, so the same
+command runs on PyPy (no compiled module) and without Werkzeug.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+__all__ = ["ALL", "Impl", "discover", "load", "module_available"]
+
+ALL = ("compiled", "pure", "werkzeug", "floor")
+
+_MODULES = {
+    "compiled": "ctxlocal._local_c",
+    "pure": "ctxlocal._local_py",
+    "werkzeug": "werkzeug.local",
+}
+
+
+@dataclass(frozen=True)
+class Impl:
+    """One implementation: its classes (``None`` for the floor) and a version string."""
+
+    name: str
+    Local: Any = None
+    LocalStack: Any = None
+    LocalProxy: Any = None
+    version: str = ""
+
+    @property
+    def has_ident_mode(self) -> bool:
+        """Whether ``__ident_func__`` switches to ident-keyed storage (ctxlocal only)."""
+        return self.name in ("compiled", "pure")
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def load(name: str) -> Impl:
+    """Return the named implementation; ``ImportError`` if it is not available."""
+    if name == "floor":
+        return Impl("floor", version=f"{sys.implementation.name} {sys.version.split()[0]}")
+    if name not in _MODULES:
+        raise ValueError(f"unknown implementation {name!r}; choose from {', '.join(ALL)}")
+    if name == "compiled" and sys.implementation.name != "cpython":
+        raise ImportError("the compiled module exists for CPython only")
+    module = importlib.import_module(_MODULES[name])
+    if name == "werkzeug":
+        version = f"Werkzeug {_version('werkzeug')}"
+    else:
+        import ctxlocal
+
+        version = f"ctxlocal {ctxlocal.__version__} ({module.__name__})"
+    return Impl(name, module.Local, module.LocalStack, module.LocalProxy, version)
+
+
+def discover(names: Iterable[str] = ALL) -> Tuple[List[Impl], Dict[str, str]]:
+    """Load the implementations that import, in ``ALL`` order.
+
+    Returns them and ``{name: reason}`` for those that were asked for but are
+    missing.
+    """
+    wanted = set(names)
+    unknown = wanted.difference(ALL)
+    if unknown:
+        raise ValueError(
+            f"unknown implementation(s) {', '.join(sorted(unknown))}; choose from {', '.join(ALL)}"
+        )
+    found: List[Impl] = []
+    missing: Dict[str, str] = {}
+    for name in ALL:
+        if name not in wanted:
+            continue
+        try:
+            found.append(load(name))
+        except ImportError as exc:
+            missing[name] = f"{type(exc).__name__}: {exc}"
+    return found, missing
+
+
+def module_available(name: Optional[str]) -> bool:
+    """Whether an optional module an operation needs (e.g. greenlet) imports."""
+    if name is None:
+        return True
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
