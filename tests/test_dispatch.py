@@ -1,0 +1,126 @@
+"""How ``import ctxlocal`` picks an implementation, run in fresh interpreters.
+
+``CTXLOCAL_NO_EXTENSIONS`` unset: the compiled module if it imports (CPython),
+else the pure one; ``0``: the compiled module or ImportError; anything else:
+the pure module.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import platform
+import subprocess
+import sys
+from typing import Dict, Optional
+
+import pytest
+
+import ctxlocal
+
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(ctxlocal.__file__)))
+
+# Prints the choice and checks that the public names are the chosen module's.
+REPORT = """
+import ctxlocal, ctxlocal._manager
+chosen = {"cython": "ctxlocal._local_c", "python": "ctxlocal._local_py"}[ctxlocal.IMPLEMENTATION]
+module = __import__(chosen, fromlist=["Local"])
+for name in ("Local", "LocalStack", "LocalProxy"):
+    assert getattr(ctxlocal, name) is getattr(module, name), name
+assert ctxlocal.LocalManager is ctxlocal._manager.LocalManager
+assert ctxlocal.release_local is ctxlocal._manager.release_local
+assert {
+    "IMPLEMENTATION", "Local", "LocalManager", "LocalProxy", "LocalStack", "release_local"
+} <= set(ctxlocal.__all__)
+print(ctxlocal.IMPLEMENTATION)
+"""
+
+# Reports an ImportError (ModuleNotFoundError included) raised by the import.
+TRY_IMPORT = """
+try:
+    import ctxlocal
+except ImportError:
+    print("ImportError")
+else:
+    print(ctxlocal.IMPLEMENTATION)
+"""
+
+# Makes the compiled module unimportable, as on a machine where it was not built.
+BLOCK_EXTENSION = "import sys; sys.modules['ctxlocal._local_c'] = None\n"
+
+
+def _compiled_available() -> bool:
+    if platform.python_implementation() != "CPython":
+        return False
+    try:
+        importlib.import_module("ctxlocal._local_c")
+    except ImportError:
+        return False
+    return True
+
+
+def _run(setting: Optional[str], code: str) -> subprocess.CompletedProcess[str]:
+    env: Dict[str, str] = dict(os.environ)
+    env.pop("CTXLOCAL_NO_EXTENSIONS", None)
+    if setting is not None:
+        env["CTXLOCAL_NO_EXTENSIONS"] = setting
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_ROOT, env.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PACKAGE_ROOT,
+        timeout=60,
+    )
+
+
+def test_default_prefers_the_compiled_module() -> None:
+    result = _run(None, REPORT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ("cython\n" if _compiled_available() else "python\n")
+
+
+@pytest.mark.parametrize("setting", ["1", "yes", "true", "", "2"])
+def test_any_other_value_picks_the_pure_module(setting: str) -> None:
+    result = _run(setting, REPORT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "python\n"
+
+
+def test_zero_requires_the_compiled_module() -> None:
+    if _compiled_available():
+        result = _run("0", REPORT)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == "cython\n"
+    else:
+        result = _run("0", TRY_IMPORT)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == "ImportError\n"
+
+
+def test_default_falls_back_when_the_compiled_module_is_missing() -> None:
+    result = _run(None, BLOCK_EXTENSION + REPORT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "python\n"
+
+
+def test_zero_without_the_compiled_module_raises_import_error() -> None:
+    result = _run("0", BLOCK_EXTENSION + TRY_IMPORT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ImportError\n"
+    # Uncaught, it ends the interpreter with a traceback.
+    result = _run("0", BLOCK_EXTENSION + "import ctxlocal")
+    assert result.returncode == 1
+    assert "Error: import of ctxlocal._local_c halted" in result.stderr
+
+
+def test_this_process_uses_the_module_the_setting_asks_for() -> None:
+    setting = os.environ.get("CTXLOCAL_NO_EXTENSIONS")
+    if setting is None:
+        expected = "cython" if _compiled_available() else "python"
+    elif setting == "0":
+        expected = "cython"
+    else:
+        expected = "python"
+    assert ctxlocal.IMPLEMENTATION == expected
