@@ -4,9 +4,12 @@ Run it from the repository root. It measures every operation of
 :mod:`bench.ops` on each implementation that imports (:mod:`bench.impls`):
 ``compiled`` (``ctxlocal._local_c``), ``pure`` (``ctxlocal._local_py``),
 ``werkzeug`` (``werkzeug.local``) and ``floor`` (the same work written by hand
-without a library), prints a table, and writes
-``bench/results/results-<python>.json`` (every sample) and
-``bench/results/chart-<python>.png``.
+without a library), prints a table, and writes to ``bench/results/``:
+``results-<python>.json`` (every sample), ``table-<python>.md`` (the table in
+Markdown) and ``chart-<python>.png`` (``<python>`` is ``3.11``, ``pypy3.9``...;
+``--quick`` runs add ``-quick``). ``--report results-<python>.json`` redraws
+the table and chart of a past run, e.g. a PyPy run's chart with a CPython that
+has matplotlib.
 
 Method
 ------
@@ -54,7 +57,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from . import impls as impls_module
 from .ops import select, select_thread_counts
 from .report import environment, format_table, load_json, python_tag, write_chart, write_json
-from .runner import TIMERS, Result, Settings, run_ops, run_threads
+from .runner import TIMERS, Result, Settings, empty_loop_ns, run_ops, run_threads
 
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -98,13 +101,22 @@ def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _save_chart(path: str, env: Dict[str, Any], results: List[Result]) -> None:
+def _save_derived(json_path: str, env: Dict[str, Any], results: List[Result]) -> None:
+    """Write the Markdown table and the chart next to ``results-<stem>.json``."""
+    folder, name = os.path.split(json_path)
+    stem = os.path.splitext(name)[0].replace("results-", "", 1)
+    table_path = os.path.join(folder, f"table-{stem}.md")
+    with open(table_path, "w", encoding="utf-8") as file:
+        file.write(format_table(env, results, markdown=True))
+    _progress(f"wrote {table_path}")
+    chart_path = os.path.join(folder, f"chart-{stem}.png")
     try:
-        write_chart(path, env, results)
+        write_chart(chart_path, env, results)
     except ImportError as exc:
-        _progress(f"note: no chart ({exc}); pip install matplotlib")
+        _progress(f"note: no chart ({exc}); pip install matplotlib, or draw it with"
+                  f" another Python: python -m bench --report {json_path}")
     else:
-        _progress(f"wrote {path}")
+        _progress(f"wrote {chart_path}")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -120,9 +132,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         env, results = load_json(args.report)
         print(format_table(env, results, args.markdown), end="")
         if not args.no_save:
-            folder, name = os.path.split(args.report)
-            stem = os.path.splitext(name)[0].replace("results-", "", 1)
-            _save_chart(os.path.join(folder, f"chart-{stem}.png"), env, results)
+            _save_derived(args.report, env, results)
         return 0
 
     try:
@@ -130,7 +140,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ValueError as exc:
         _parser().error(str(exc))
     ops = select(patterns)
-    for module in sorted({op.needs for op in ops if not impls_module.module_available(op.needs)}):
+    absent = {op.needs for op in ops if op.needs and not impls_module.module_available(op.needs)}
+    for module in sorted(absent):
         skipped = [op.name for op in ops if op.needs == module]
         missing[module] = f"not installed; skipped {', '.join(skipped)}"
     for name, reason in missing.items():
@@ -147,20 +158,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not ops and not counts:
         _parser().error(f"no operation matches {patterns}; see --list")
     _progress(f"{len(ops)} operations + {len(counts)} thread counts on {', '.join(i.name for i in found)}")
+    loop_ns = empty_loop_ns(settings)
     results = run_ops(ops, found, settings, _progress)
     results += run_threads(found, settings, _progress, counts)
 
-    env = environment(found, missing, settings, args.quick)
+    env = environment(found, missing, settings, args.quick, loop_ns)
     print(format_table(env, results, args.markdown), end="")
     if not args.no_save:
         # Quick runs must not overwrite the figures of a full run.
         stem = python_tag() + ("-quick" if args.quick else "")
         os.makedirs(args.output_dir, exist_ok=True)
         json_path = os.path.join(args.output_dir, f"results-{stem}.json")
-        chart_path = os.path.join(args.output_dir, f"chart-{stem}.png")
         write_json(json_path, env, results)
         _progress(f"wrote {json_path}")
-        _save_chart(chart_path, env, results)
+        _save_derived(json_path, env, results)
     failed = [result for result in results if result.error]
     if failed:
         _progress(f"{len(failed)} case(s) raised an error: see the end of the table")

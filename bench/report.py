@@ -37,7 +37,11 @@ def python_tag() -> str:
 
 
 def environment(
-    impls: Sequence[Impl], missing: Dict[str, str], settings: Settings, quick: bool
+    impls: Sequence[Impl],
+    missing: Dict[str, str],
+    settings: Settings,
+    quick: bool,
+    loop_ns: float,
 ) -> Dict[str, Any]:
     """What the results were measured on and how."""
     try:
@@ -60,6 +64,7 @@ def environment(
         "rounds": settings.rounds,
         "sample_seconds": settings.sample_s,
         "timer": settings.timer,
+        "empty_loop_ns": loop_ns,
         "quick": quick,
         "command": " ".join(["python -m bench", *sys.argv[1:]]),
     }
@@ -155,7 +160,7 @@ def _header_lines(env: Dict[str, Any]) -> List[str]:
         f"method: median of {env['rounds']} interleaved samples of ~{env['sample_seconds'] * 1e3:.0f} ms"
         f" ({'thread CPU' if env['timer'] == 'cpu' else 'wall'} time; threads: wall time)"
         " per cell, ± half the interquartile range; ns per operation including the"
-        " loop's own cost; speed-up = werkzeug time / ctxlocal time; × floor = ctxlocal"
+        f" loop's own cost ({env.get('empty_loop_ns', float('nan')):.1f} ns per empty iteration); speed-up = werkzeug time / ctxlocal time; × floor = ctxlocal"
         " time / floor time (1.00× = no overhead)"
         + (" [--quick: rough figures]" if env["quick"] else "")
     )

@@ -15,9 +15,9 @@ from functools import partial
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 from .impls import Impl
-from .ops import THREAD_COUNTS, Op, ThreadedRead, compile_loop
+from .ops import THREAD_COUNTS, Case, Op, ThreadedRead, compile_loop
 
-__all__ = ["TIMERS", "Result", "Settings", "run_ops", "run_threads"]
+__all__ = ["TIMERS", "Result", "Settings", "empty_loop_ns", "run_ops", "run_threads"]
 
 Progress = Callable[[str], None]
 # sample(n): run a case's loop n times, return the seconds it took.
@@ -155,6 +155,14 @@ def _prepare_op(
         return _timed(context.run, loop, n)
 
     return sample, _calibrate(sample, sample_s)
+
+
+def empty_loop_ns(settings: Settings) -> float:
+    """The median cost of one iteration of an empty loop: part of every figure."""
+    loop = compile_loop(Case("pass", {}), TIMERS[settings.timer])
+    number = _calibrate(loop, settings.sample_s)
+    samples = [_timed(loop, number) / number * 1e9 for _ in range(max(settings.rounds, 3))]
+    return statistics.median(samples)
 
 
 def run_ops(
