@@ -90,10 +90,10 @@ def _noop() -> None:
     """The callable behind ``p()``."""
 
 
-def _var(value: Any = None, *, empty: bool = False) -> "ContextVar[Any]":
+def _var(value: Any) -> "ContextVar[Any]":
+    """A new context variable set to ``value`` (in the current context)."""
     var: ContextVar[Any] = ContextVar("ctxlocal.bench")
-    if not empty:
-        var.set(value)
+    var.set(value)
     return var
 
 
@@ -165,7 +165,7 @@ def _op(*args: Any, **kwargs: Any) -> None:
 
 
 # -- proxy attribute read, per kind of proxy ---------------------------------
-# Each kind: (name, label, lib setup, floor statement, floor setup).
+# Each kind: (its name, how the proxy is made, setup, floor statement, floor setup).
 
 
 def _proxy_cv(impl: Impl) -> Names:
@@ -383,7 +383,7 @@ for _kind, (_floor_setup, _floors) in _IDENT_FLOORS.items():
         setup=_ident_local(_kind), floor_stmt=_floors["Local.get"], **_common)
     _op(f"ident-{_kind}:Local.set", f"local.x = 1, {_kind} ident", stmt="local.x = 1",
         setup=_ident_local(_kind), floor_stmt=_floors["Local.set"], **_common)
-    _op(f"ident-{_kind}:read", f"p.value, p = local('request'), {_kind} ident",
+    _op(f"ident-{_kind}:read", f"p.value, p = LocalProxy(local, 'request'), {_kind} ident",
         stmt="p.value", setup=_ident_local(_kind), floor_stmt=_floors["read"], **_common)
     _op(f"ident-{_kind}:push+pop", f"stack.push(o); stack.pop(), empty, {_kind} ident",
         stmt="stack.push(o); stack.pop()", setup=_ident_stack(_kind, 0),
