@@ -35,10 +35,13 @@ Method
   fast operation. The table shows the median over the rounds and half the
   interquartile range; the JSON file has every sample.
 * Thread scaling: 1, 2, 4 and 8 threads read through one shared proxy at once,
-  each having bound its own value in its own context; a sample is the wall
-  time from a barrier that releases all threads until the last one ends,
-  divided by the reads of all threads (wall time: waiting for the GIL is part of
-  the result). The table shows throughput (Mops/s).
+  each having bound its own value in its own context; a sample is the time
+  from a barrier that releases all threads until the last one ends, divided
+  by the reads of all threads. The clock is the process's CPU time (all
+  threads; ``time.process_time``), or wall time with ``--timer wall``, which
+  also counts moments when no thread runs (GIL hand-offs waiting for the OS
+  scheduler, other processes). The table shows throughput (millions of reads
+  per second of that clock).
 
 Caveats: on PyPy the JIT may optimise the floor's loop further than a library
 call, and 2-core shared machines are noisy: compare figures from the same run.
@@ -84,8 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--sample-ms", type=float,
                         help="duration of one sample in ms (default 30, 3 with --quick)")
     parser.add_argument("--timer", choices=sorted(TIMERS), default="cpu",
-                        help="clock of the single-thread samples: the thread's CPU time (default)"
-                             " or wall time")
+                        help="clock of the samples: CPU time (default; the thread's, or the"
+                             " process's for the thread-scaling runs) or wall time")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--list", action="store_true", help="list the operations and exit")
     parser.add_argument("--output-dir", default=RESULTS_DIR,

@@ -483,8 +483,9 @@ class ThreadedRead:
 
     The proxy is Flask 3's kind (``LocalProxy(var, 'request')``). Each thread
     binds its own ``RequestContext`` in its own context, then all start
-    together (a barrier) and the wall time runs until the last one finishes.
-    The floor reads ``var.get().request.value``.
+    together (a barrier) and ``clock`` runs until the last one finishes:
+    ``time.perf_counter`` gives wall time, ``time.process_time`` the CPU time
+    of all threads together. The floor reads ``var.get().request.value``.
     """
 
     name = "threads:read"
@@ -493,13 +494,14 @@ class ThreadedRead:
     stmt = "p.value"
     floor_stmt = "var.get().request.value"
 
-    def __init__(self, impl: Impl) -> None:
+    def __init__(self, impl: Impl, clock: Callable[[], float] = time.perf_counter) -> None:
         self.var: ContextVar[Any] = ContextVar("ctxlocal.bench.threads")
         if impl.name == "floor":
             case = Case(self.floor_stmt, {"var": self.var})
         else:
             case = Case(self.stmt, {"p": impl.LocalProxy(self.var, "request")})
-        self.loop = compile_loop(case)
+        self.clock = clock
+        self.loop = compile_loop(case, clock)
 
     def _thread(self, barrier: threading.Barrier, n: int, errors: List[BaseException]) -> None:
         self.var.set(RequestContext())
@@ -510,7 +512,7 @@ class ThreadedRead:
             errors.append(exc)
 
     def run_here(self, n: int) -> float:
-        """Run ``n`` reads in the calling thread (in a new context); return wall seconds."""
+        """Run ``n`` reads in the calling thread (in a new context); return seconds of ``clock``."""
 
         def bound_loop() -> float:
             self.var.set(RequestContext())
@@ -519,10 +521,10 @@ class ThreadedRead:
         return Context().run(bound_loop)
 
     def run(self, nthreads: int, n_per_thread: int) -> float:
-        """Run ``n_per_thread`` reads in each of ``nthreads`` threads; return wall seconds."""
+        """Run ``n_per_thread`` reads in each of ``nthreads`` threads; return seconds of ``clock``."""
         start: List[float] = []
         errors: List[BaseException] = []
-        barrier = threading.Barrier(nthreads, action=lambda: start.append(time.perf_counter()))
+        barrier = threading.Barrier(nthreads, action=lambda: start.append(self.clock()))
         threads = [
             threading.Thread(
                 target=Context().run, args=(self._thread, barrier, n_per_thread, errors)
@@ -533,7 +535,7 @@ class ThreadedRead:
             thread.start()
         for thread in threads:
             thread.join()
-        elapsed = time.perf_counter() - start[0]
+        elapsed = self.clock() - start[0]
         if errors:
             raise errors[0]
         return elapsed

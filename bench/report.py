@@ -158,7 +158,7 @@ def _header_lines(env: Dict[str, Any]) -> List[str]:
         lines.append(f"not measured: {name} ({reason})")
     lines.append(
         f"method: median of {env['rounds']} interleaved samples of ~{env['sample_seconds'] * 1e3:.0f} ms"
-        f" ({'thread CPU' if env['timer'] == 'cpu' else 'wall'} time; threads: wall time)"
+        f" ({'CPU time: the thread’s, or all threads’ for thread scaling' if env['timer'] == 'cpu' else 'wall time'})"
         " per cell, ± half the interquartile range; ns per operation including the"
         f" loop's own cost ({env.get('empty_loop_ns', float('nan')):.1f} ns per empty iteration); speed-up = werkzeug time / ctxlocal time; × floor = ctxlocal"
         " time / floor time (1.00× = no overhead)"
@@ -183,7 +183,7 @@ def format_table(env: Dict[str, Any], results: Sequence[Result], markdown: bool)
     body: List[List[str]] = []
     for group, rows in _sections(results):
         throughput = group == _THREADS
-        title = f"{group} (Mops/s of all threads together, higher is better)" if throughput else group
+        title = f"{group} (million reads per second, all threads together; higher is better)" if throughput else group
         body.append([f"**{title}**" if markdown else f"-- {title}"])
         for label, by_impl in rows:
             shown = f"`{label}`" if markdown else label
@@ -333,7 +333,7 @@ def _lines(ax: Any, group: str, rows: List[Any], present: Sequence[str], xlabel:
     else:
         ax.set_ylim(bottom=0)
     ax.set_xlabel(xlabel, fontsize=8)
-    ax.set_ylabel("Mops/s, all threads" if throughput else "ns per operation", fontsize=8)
+    ax.set_ylabel("million reads/s, all threads" if throughput else "ns per operation", fontsize=8)
     ax.set_title(group, fontsize=9)
     ax.tick_params(labelsize=7)
     ax.grid(which="both", alpha=0.3)

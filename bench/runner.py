@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, List, Sequence, Tuple
 from .impls import Impl
 from .ops import THREAD_COUNTS, Case, Op, ThreadedRead, compile_loop
 
-__all__ = ["TIMERS", "Result", "Settings", "empty_loop_ns", "run_ops", "run_threads"]
+__all__ = ["THREAD_TIMERS", "TIMERS", "Result", "Settings", "empty_loop_ns", "run_ops", "run_threads"]
 
 Progress = Callable[[str], None]
 # sample(n): run a case's loop n times, return the seconds it took.
@@ -27,9 +27,13 @@ Sampler = Callable[[int], float]
 _WARMUP_SAMPLES = 1 if sys.implementation.name == "cpython" else 5
 
 
-# The clocks a sample can be read from (the threads' runs always use wall time).
+# The clocks a sample can be read from: for one thread, and for several.
 TIMERS: Dict[str, Callable[[], float]] = {
     "cpu": time.thread_time,
+    "wall": time.perf_counter,
+}
+THREAD_TIMERS: Dict[str, Callable[[], float]] = {
+    "cpu": time.process_time,
     "wall": time.perf_counter,
 }
 
@@ -188,14 +192,16 @@ def run_ops(
     return results
 
 
-def _prepare_threads(impl: Impl, count: int, sample_s: float) -> Tuple[Sampler, int]:
-    reader = ThreadedRead(impl)
+def _prepare_threads(
+    impl: Impl, count: int, clock: Callable[[], float], sample_s: float
+) -> Tuple[Sampler, int]:
+    reader = ThreadedRead(impl, clock)
 
     def sample(n: int) -> float:
         return _timed(reader.run, count, n)
 
-    # Calibrated on one thread without starting any: the wall time of a few
-    # reads in new threads is mostly thread start-up and scheduling noise.
+    # Calibrated on one thread without starting any: the time of a few reads
+    # in new threads is mostly thread start-up and scheduling noise.
     per_thread = _calibrate(lambda n: _timed(reader.run_here, n), sample_s) // count
     return sample, max(per_thread, 1000)
 
@@ -210,11 +216,13 @@ def run_threads(
 
     ``Result.number`` is the number of reads per thread, calibrated so that a
     sample (all threads) lasts about twice ``settings.sample_s``; a sample is
-    the wall time divided by the reads of all threads.
+    the time (process CPU time, or wall time with ``settings.timer == "wall"``)
+    divided by the reads of all threads.
     """
     results: List[Result] = []
+    clock = THREAD_TIMERS[settings.timer]
     # Each sample starts and joins threads: longer samples keep that cost small.
-    thread_settings = Settings(settings.rounds, max(2 * settings.sample_s, 0.01), "wall")
+    thread_settings = Settings(settings.rounds, max(2 * settings.sample_s, 0.01), settings.timer)
     for count in counts:
         started = time.perf_counter()
         cases = [
@@ -228,7 +236,7 @@ def run_threads(
                     0,
                     threads=count,
                 ),
-                partial(_prepare_threads, impl, count),
+                partial(_prepare_threads, impl, count, clock),
             )
             for impl in impls
         ]
