@@ -39,6 +39,16 @@ def test_proxy_a_context_var(impl: types.SimpleNamespace) -> None:
         proxy._get_current_object()
 
 
+def test_proxy_a_context_var_with_a_default(impl: types.SimpleNamespace) -> None:
+    """The ContextVar's own default binds the proxy, as with Werkzeug."""
+    var: contextvars.ContextVar[int] = contextvars.ContextVar("number", default=5)
+    assert werkzeug.local.LocalProxy(var) + 1 == 6
+    proxy = impl.LocalProxy(var)
+    assert proxy._get_current_object() == 5
+    assert proxy + 1 == 6
+    assert contextvars.copy_context().run(lambda: (var.set(7), proxy + 1)[1]) == 8
+
+
 def test_proxy_an_attribute_of_a_context_var_value(impl: types.SimpleNamespace) -> None:
     var: contextvars.ContextVar[Any] = contextvars.ContextVar("request")
     proxy = impl.LocalProxy(var, "session")

@@ -269,6 +269,14 @@ def test_weak_reference(impl: types.SimpleNamespace) -> None:
     assert ref() is None
 
 
+def test_generic_alias(impl: types.SimpleNamespace) -> None:
+    """``LocalStack[int]`` works at run time, as Werkzeug's Generic class does."""
+    alias = impl.LocalStack[int]
+    stack = alias()
+    assert isinstance(stack, impl.LocalStack)
+    assert stack.push(1) == [1]
+
+
 # StackView ---------------------------------------------------------------
 
 
