@@ -218,3 +218,18 @@ def test_weak_reference(impl: types.SimpleNamespace) -> None:
     del local
     gc.collect()
     assert ref() is None
+
+
+def test_writes_while_iterating(impl: types.SimpleNamespace) -> None:
+    """Iteration sees the values of when it started; writes store a new dict."""
+    local = impl.Local()
+    local.a = 1
+    local.b = 2
+    seen = []
+    for name, value in local:
+        seen.append((name, value))
+        local.c = 3
+        if hasattr(local, "a"):
+            del local.a
+    assert sorted(seen) == [("a", 1), ("b", 2)]
+    assert dict(local) == {"b": 2, "c": 3}

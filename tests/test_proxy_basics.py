@@ -372,3 +372,85 @@ def test_pickling_a_proxy_raises_type_error(impl: types.SimpleNamespace, protoco
         with pytest.raises(TypeError) as info:
             pickle.dumps(proxy, protocol)
         assert str(info.value) == "cannot pickle 'LocalProxy' object"
+
+
+# Errors raised by the target itself ------------------------------------------
+
+
+class _Touchy:
+    """Its own special methods raise RuntimeError: not the same as being unbound."""
+
+    def __repr__(self) -> str:
+        raise RuntimeError("repr failed")
+
+    def __bool__(self) -> bool:
+        raise RuntimeError("bool failed")
+
+    def __dir__(self) -> Any:
+        raise RuntimeError("dir failed")
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(f"no {name}")
+
+
+@pytest.mark.parametrize("source", ["ctxlocal", "werkzeug"])
+def test_target_errors_are_not_unbound_fallbacks(impl: types.SimpleNamespace, source: str) -> None:
+    target = _Touchy()
+    proxy = _base(impl, source)(lambda: target)
+    for operation, message in [
+        (lambda: repr(proxy), "repr failed"),
+        (lambda: bool(proxy), "bool failed"),
+        (lambda: dir(proxy), "dir failed"),
+        (lambda: proxy.__wrapped__, "no __wrapped__"),
+        (lambda: proxy.anything, "no anything"),
+    ]:
+        error = _error(operation)
+        assert type(error) is RuntimeError
+        assert str(error) == message
+    assert proxy.__class__ is _Touchy
+
+
+def test_none_is_a_value_except_on_a_stack(impl: types.SimpleNamespace) -> None:
+    """Only a LocalStack treats a None top as unbound (as Werkzeug does)."""
+    var: contextvars.ContextVar[Any] = contextvars.ContextVar("none")
+    local = impl.Local()
+    local.value = None
+    stack = impl.LocalStack()
+    stack.push(None)
+
+    def run() -> None:
+        var.set(None)
+        for proxy in (impl.LocalProxy(var), local("value"), impl.LocalProxy(lambda: None)):
+            assert proxy._get_current_object() is None
+            assert repr(proxy) == "None"
+            assert proxy.__class__ is type(None)
+            assert proxy == None  # noqa: E711
+        with pytest.raises(RuntimeError):
+            stack()._get_current_object()
+
+    contextvars.copy_context().run(run)
+
+
+def test_proxy_to_a_proxy(impl: types.SimpleNamespace) -> None:
+    local = impl.Local()
+    inner = local("value")
+    outer = impl.LocalProxy(lambda: inner)
+    stack = impl.LocalStack()
+    stack.push(inner)
+    on_stack = stack()
+    local.value = 41
+    for proxy in (outer, on_stack):
+        assert proxy + 1 == 42
+        assert isinstance(proxy, int)
+        assert repr(proxy) == "41"
+        assert proxy._get_current_object() is inner
+    del local.value
+    assert repr(outer) == "<LocalProxy unbound>"
+    with pytest.raises(RuntimeError):
+        outer + 1
+
+
+def test_generic_alias_of_the_proxy(impl: types.SimpleNamespace) -> None:
+    alias = impl.LocalProxy[int]
+    assert alias.__origin__ is impl.LocalProxy
+    assert alias.__args__ == (int,)

@@ -517,7 +517,7 @@ def test_inplace_on_an_immutable_target_matches_werkzeug(
         (abs, -5),
         (abs, -2.5),
         (operator.invert, 5),
-        (operator.invert, True),
+        (operator.invert, -1),
     ],
 )
 def test_unary_operators(impl: types.SimpleNamespace, make: Make, op: Any, value: Any) -> None:
