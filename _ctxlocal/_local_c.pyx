@@ -45,6 +45,9 @@ cdef extern from "Python.h":
     object PyObject_CallNoArgs(object func)
     void PyType_Modified(PyTypeObject *type)
     int Py_GetRecursionLimit()
+    # Nonzero (not -1) with RecursionError set when the limit is reached.
+    int Py_EnterRecursiveCall(const char *where) except *
+    void Py_LeaveRecursiveCall()
     ctypedef int (*setattrofunc)(PyObject *, PyObject *, PyObject *) except -1
     ctypedef struct _TypeWithSlots "PyTypeObject":
         setattrofunc tp_setattro
@@ -235,6 +238,14 @@ cdef class Local:
 
 
 cdef void _route_setattr(type cls) except *:
+    """Make ``cls._ctxlocal_setattr``/``_ctxlocal_delattr`` its attribute setters.
+
+    They go in the type's dict as ``__setattr__``/``__delattr__``, and the type
+    slot becomes the interpreter's "look ``__setattr__`` up on the type" slot,
+    the one Python classes get. CPython lets ``object.__setattr__`` bypass
+    that slot (Werkzeug-style code sets attributes of locals and of proxy
+    subclasses with it) while it refuses for a C-level ``tp_setattro``.
+    """
     cdef _TypeWithSlots *target = <_TypeWithSlots *>cls
     cdef dict attrs = <dict>target.tp_dict
     attrs["__setattr__"] = attrs.pop("_ctxlocal_setattr")
@@ -474,6 +485,8 @@ cdef class LocalProxy:
     cdef object __weakref__
 
     __class_getitem__ = classmethod(GenericAlias)
+    # Found by a normal lookup, as on Werkzeug's proxy (not forwarded).
+    __module__ = "ctxlocal._local_c"
 
     def __init__(self, local, name=None, *, unbound_message=None):
         if name is not None:
@@ -502,6 +515,8 @@ cdef class LocalProxy:
     cdef inline object _named(self, object obj):
         if self._name is None:
             return obj
+        if isinstance(obj, LocalProxy):
+            obj = _innermost(obj)
         if self._dotted:
             return self._name(obj)
         return getattr(obj, self._name)
@@ -576,10 +591,11 @@ cdef class LocalProxy:
             return read_special(self, name, self._get_current_object, self._local)
         return PyObject_GenericGetAttr(self, name)
 
-    def __setattr__(self, name, value):
+    # Installed as __setattr__ and __delattr__ by _route_setattr() below.
+    def _ctxlocal_setattr(self, name, value):
         setattr(self._get(), name, value)
 
-    def __delattr__(self, name):
+    def _ctxlocal_delattr(self, name):
         delattr(self._get(), name)
 
     def __reduce_ex__(self, protocol):
@@ -877,20 +893,33 @@ cdef class LocalProxy:
 
 
 cdef object _innermost(object obj):
+    """Follow proxies to the first object that is not one.
+
+    Bounded twice: the loop by the recursion limit (a cycle of proxies), and
+    the nesting through named proxies (whose names are looked up on proxies)
+    by CPython's own recursion check.
+    """
     cdef int depth = 0
     cdef int limit = Py_GetRecursionLimit()
-    while isinstance(obj, LocalProxy):
-        depth += 1
-        if depth > limit:
-            raise RecursionError(
-                "maximum recursion depth exceeded while resolving a chain of proxies"
-            )
-        obj = (<LocalProxy>obj)._target()
+    Py_EnterRecursiveCall(" while resolving a chain of proxies")
+    try:
+        while isinstance(obj, LocalProxy):
+            depth += 1
+            if depth > limit:
+                raise RecursionError(
+                    "maximum recursion depth exceeded while resolving a chain of proxies"
+                )
+            obj = (<LocalProxy>obj)._target()
+    finally:
+        Py_LeaveRecursiveCall()
     return obj
 
 
 from copy import copy as _copy, deepcopy as _deepcopy
 from math import ceil as _ceil, floor as _floor, trunc as _trunc
+
+
+_route_setattr(LocalProxy)
 
 
 def _record_forwarded_descriptors():

@@ -353,22 +353,24 @@ def _from_stack(
 def _from_var(
     var: ContextVar[Any], get_name: Optional[Callable[[Any], Any]], message: str
 ) -> Callable[[], Any]:
+    # var.get() with no argument, so that the var's own default applies.
     get = var.get
 
     if get_name is None:
 
         def get_current() -> Any:
-            obj = get(_MISSING)
-            if obj is _MISSING:
-                raise RuntimeError(message)
-            return obj
+            try:
+                return get()
+            except LookupError:
+                raise RuntimeError(message) from None
 
     else:
 
         def get_current() -> Any:
-            obj = get(_MISSING)
-            if obj is _MISSING:
-                raise RuntimeError(message)
+            try:
+                obj = get()
+            except LookupError:
+                raise RuntimeError(message) from None
             return get_name(obj)
 
     return get_current
