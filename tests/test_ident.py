@@ -220,6 +220,9 @@ def test_storage_in_context_mode(impl: types.SimpleNamespace) -> None:
     local.a = 1
     local.b = 2
     assert local.__storage__ == {greenlet.getcurrent(): {"a": 1, "b": 2}}
+    # A snapshot: changing it does not write to the local.
+    local.__storage__[greenlet.getcurrent()]["c"] = 3
+    assert not hasattr(local, "c")
 
     def child() -> Any:
         local.a = "child"

@@ -193,6 +193,11 @@ def test_unbound_default_and_custom_messages(impl: types.SimpleNamespace) -> Non
 
 
 def test_only_runtime_error_means_unbound(impl: types.SimpleNamespace) -> None:
+    """Any other error from the local propagates, fallbacks included.
+
+    (Werkzeug's ``repr`` shows the default object repr here instead: CPython's
+    repr slot discards an error raised while looking ``__repr__`` up.)
+    """
     def broken() -> Any:
         raise ValueError("broken")
 
