@@ -1,0 +1,156 @@
+"""Typical user code type-checks with ``mypy --strict`` against ctxlocal as against werkzeug.local.
+
+The snippet is checked twice: with ``werkzeug.local`` (a control showing that
+it is valid Werkzeug code) and with ``ctxlocal``, which must give no errors
+and real types, not ``Any``, for the expressions revealed at the end.
+ctxlocal is found on ``MYPYPATH`` and checked like an installed library
+(``--follow-imports=silent``), so only the user's code is judged.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+import ctxlocal
+
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(ctxlocal.__file__)))
+
+SNIPPET = '''
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from MODULE import Local, LocalManager, LocalProxy, LocalStack, release_local
+
+
+class Request:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.session: Dict[str, Any] = {}
+
+
+_request_var: ContextVar[Request] = ContextVar("request")
+request: LocalProxy[Request] = LocalProxy(_request_var)
+session = LocalProxy(_request_var, "session")
+current_user = LocalProxy(lambda: "alice", unbound_message="no user")
+real: Request = request._get_current_object()
+
+local = Local()
+local.user = "bob"
+user_proxy: LocalProxy[Any] = local("user", unbound_message="no user")
+items: List[Tuple[str, Any]] = list(local)
+local_from_var = Local(ContextVar("storage"))
+
+stack: LocalStack[int] = LocalStack()
+stack.push(1)
+pushed = stack.push(2)
+first: int = pushed[0]
+count: int = len(pushed)
+top: Optional[int] = stack.top
+popped: Optional[int] = stack.pop()
+top_proxy: LocalProxy[Any] = stack()
+attr_proxy: LocalProxy[Any] = stack("real", unbound_message="empty")
+ints = LocalStack[int](ContextVar("ints"))
+
+manager = LocalManager([local, stack])
+single = LocalManager(local)
+empty = LocalManager()
+manager.cleanup()
+release_local(local)
+release_local(stack)
+
+
+def application(environ: Dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    return [b""]
+
+
+wrapped = manager.make_middleware(application)
+
+
+@manager.middleware
+def decorated(environ: Dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    return [b""]
+
+
+reveal_type(request._get_current_object())  # request
+reveal_type(stack.top)  # top
+reveal_type(stack.pop())  # pop
+reveal_type(pushed[0])  # item
+reveal_type(LocalProxy(_request_var))  # proxy
+reveal_type(local)  # local
+reveal_type(manager)  # manager
+'''
+
+# What each revealed type must mention (mypy's spelling varies across versions).
+EXPECTED_REVEALS: Dict[str, List[str]] = {
+    "request": ["Request"],
+    "top": ["int", "None"],
+    "pop": ["int", "None"],
+    "item": ["int"],
+    "proxy": ["LocalProxy", "Request"],
+    "local": ["Local"],
+    "manager": ["LocalManager"],
+}
+
+REVEAL = re.compile(r'^snippet\.py:(\d+): note: Revealed type is "(.*)"$')
+
+
+def _mypy(tmp_path: Path, module: str) -> subprocess.CompletedProcess[str]:
+    workdir = tmp_path / module
+    workdir.mkdir()
+    (workdir / "snippet.py").write_text(SNIPPET.replace("MODULE", module))
+    env = dict(os.environ)
+    env["MYPYPATH"] = PACKAGE_ROOT
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--follow-imports=silent",
+            "--no-error-summary",
+            "--cache-dir",
+            str(workdir / ".mypy_cache"),
+            "snippet.py",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=workdir,
+        env=env,
+        timeout=300,
+    )
+
+
+def _reveals(output: str) -> Dict[str, str]:
+    lines = SNIPPET.splitlines()
+    reveals = {}
+    for line in output.splitlines():
+        match = REVEAL.match(line)
+        if match:
+            label = lines[int(match.group(1)) - 1].rsplit("# ", 1)[1]
+            reveals[label] = match.group(2)
+    return reveals
+
+
+def test_user_code_type_checks(tmp_path: Path) -> None:
+    control = _mypy(tmp_path, "werkzeug.local")
+    assert control.returncode == 0, control.stdout + control.stderr
+    assert " error: " not in control.stdout
+
+    result = _mypy(tmp_path, "ctxlocal")
+    errors = [line for line in result.stdout.splitlines() if " error: " in line]
+    assert errors == [], result.stdout + result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
+    reveals = _reveals(result.stdout)
+    assert sorted(reveals) == sorted(EXPECTED_REVEALS), result.stdout
+    for label, fragments in EXPECTED_REVEALS.items():
+        revealed = reveals[label]
+        assert "Any" not in revealed, (label, revealed)
+        for fragment in fragments:
+            assert fragment in revealed, (label, revealed)
