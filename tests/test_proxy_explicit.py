@@ -66,6 +66,8 @@ for _name in BINARY_NAMES:
 
 
 class Managed:
+    """A context manager whose methods' results show they ran."""
+
     def __enter__(self) -> str:
         return "entered"
 
@@ -255,7 +257,7 @@ def test_async_reads(impl: types.SimpleNamespace) -> None:
     for each in (proxy, reference):
         assert each.__aiter__() is generator
         assert each.__anext__.__self__ is generator
-    for each in (proxy, reference):
+        # Names the target lacks raise AttributeError, as any attribute does.
         with pytest.raises(AttributeError):
             each.__await__
         with pytest.raises(AttributeError):
