@@ -45,6 +45,7 @@ cdef extern from "Python.h":
     object PyObject_CallNoArgs(object func)
     void PyType_Modified(PyTypeObject *type)
     int Py_GetRecursionLimit()
+    void *PyCapsule_Import(const char *name, int no_block) except? NULL
     # Nonzero (not -1) with RecursionError set when the limit is reached.
     int Py_EnterRecursiveCall(const char *where) except *
     void Py_LeaveRecursiveCall()
@@ -55,6 +56,11 @@ cdef extern from "Python.h":
 
 
 __all__ = ["Local", "LocalProxy", "LocalStack", "StackView"]
+
+cdef int raise_current_error() except -1:
+    """Propagate the exception a C call left set."""
+    return -1
+
 
 cdef dict _EMPTY_VALUES = {}  # read-only stand-in; writers copy first
 cdef object _ContextVar = ContextVar
@@ -77,6 +83,23 @@ cdef inline void _var_set(object var, object value) except *:
     PyContextVar_Set(var, value)  # the returned Token is dropped at once
 
 
+# greenlet's C API: PyGreenlet_GetCurrent, a new reference (NULL on error).
+ctypedef PyObject *(*_GetCurrentGreenlet)() noexcept
+cdef _GetCurrentGreenlet _greenlet_getcurrent = NULL
+cdef int _GREENLET_GETCURRENT_NUM = 4  # its index in the capsule, per greenlet.h
+
+
+cdef _GetCurrentGreenlet _load_greenlet_getcurrent() except? NULL:
+    global _greenlet_getcurrent
+    if _greenlet_getcurrent == NULL:
+        import greenlet  # noqa: F401  (the capsule lives in the loaded module)
+        api = <void **>PyCapsule_Import("greenlet._C_API", 0)
+        if api == NULL:
+            return NULL
+        _greenlet_getcurrent = <_GetCurrentGreenlet>api[_GREENLET_GETCURRENT_NUM]
+    return _greenlet_getcurrent
+
+
 cdef class _IdentSlots:
     """A local's ident-mode storage, read in C; written through ``IdentStore``."""
 
@@ -84,6 +107,7 @@ cdef class _IdentSlots:
     cdef object func
     cdef dict data               # the dict that holds the slots
     cdef bint weak               # keys of data are weak references to the idents
+    cdef _GetCurrentGreenlet getcurrent  # set when func is greenlet.getcurrent
 
     def __cinit__(self, func):
         self.store = IdentStore(func)
@@ -92,14 +116,23 @@ cdef class _IdentSlots:
         if type(data) is dict:
             self.data = data
             self.weak = False
-        else:  # a WeakKeyDictionary keyed by greenlets
+        else:  # a WeakKeyDictionary keyed by greenlets: func is greenlet.getcurrent
             self.data = data.data
             self.weak = True
+            self.getcurrent = _load_greenlet_getcurrent()
 
     cdef inline object get(self):
         """The current ident's slot, or None."""
         cdef PyObject *slot
-        ident = PyObject_CallNoArgs(self.func)
+        cdef PyObject *current
+        if self.getcurrent != NULL:
+            current = self.getcurrent()
+            if current == NULL:
+                raise_current_error()
+            ident = <object>current
+            Py_DECREF(ident)  # PyGreenlet_GetCurrent returned a new reference
+        else:
+            ident = PyObject_CallNoArgs(self.func)
         if self.weak:
             ident = PyWeakref_NewRef(ident, None)
         slot = PyDict_GetItemWithError(self.data, ident)
