@@ -26,6 +26,7 @@ from cpython.ref cimport Py_DECREF
 from cpython.dict cimport PyDict_Copy, PyDict_SetItem, PyDict_DelItem, PyDict_Contains
 from cpython.tuple cimport PyTuple_GET_ITEM
 from cpython.weakref cimport PyWeakref_NewRef
+from cpython.unicode cimport PyUnicode_GET_LENGTH
 
 import operator
 from contextvars import ContextVar
@@ -612,6 +613,10 @@ cdef class LocalProxy:
         cdef PyObject *descr = _PyType_Lookup(<PyTypeObject *>Py_TYPE(self), name)
         cdef PyObject *forwarded
         if descr == NULL:
+            if PyUnicode_GET_LENGTH(name) == 11 and name == "__getattr__":
+                # Forwarded like Werkzeug's, though the type has no __getattr__
+                # (defining one would turn on CPython's slower lookup hook).
+                return read_special(self, name, self._get_current_object, self._local)
             return getattr(self._get(), name)
         if descr == <PyObject *>_GETTER_DESCR:
             # Kept, so that the common `proxy._get_current_object()` does not
@@ -959,7 +964,7 @@ def _record_forwarded_descriptors():
     global _GETTER_DESCR
     _GETTER_DESCR = LocalProxy.__dict__["_get_current_object"]
     cdef PyObject *descr
-    for name in FORWARDED_NAMES:
+    for name in FORWARDED_NAMES - {"__getattr__"}:
         descr = _PyType_Lookup(<PyTypeObject *>LocalProxy, name)
         if descr == NULL:
             raise ImportError(f"LocalProxy does not define the forwarded name {name!r}")

@@ -52,6 +52,7 @@ _BOUND_OPS: Dict[str, Callable[..., Any]] = {
     "__ge__": operator.ge,
     "__hash__": hash,
     "__bool__": bool,
+    "__getattr__": getattr,
     "__setattr__": setattr,
     "__delattr__": delattr,
     "__dir__": dir,
