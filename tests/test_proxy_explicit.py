@@ -220,6 +220,14 @@ def test_every_forwarded_name_is_covered() -> None:
     assert set(FORWARDED) <= covered
 
 
+def test_getattr_read(impl: types.SimpleNamespace) -> None:
+    """``proxy.__getattr__`` is getattr bound to the target, as Werkzeug's."""
+    for proxy in (impl.LocalProxy(lambda: 5), werkzeug.local.LocalProxy(lambda: 5)):
+        assert proxy.__getattr__("real") == 5
+        with pytest.raises(AttributeError):
+            proxy.__getattr__("missing")
+
+
 def test_mutating_reads(impl: types.SimpleNamespace) -> None:
     target = types.SimpleNamespace(a=1)
     proxy = impl.LocalProxy(lambda: target)
