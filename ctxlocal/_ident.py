@@ -31,10 +31,10 @@ _default_ident_func: Optional[Callable[[], Any]] = None
 
 def _greenlet_getcurrent() -> Optional[Callable[[], Any]]:
     try:
-        from greenlet import getcurrent
+        from greenlet import getcurrent  # type: ignore[import-untyped]
     except ImportError:
         return None
-    return getcurrent
+    return getcurrent  # type: ignore[no-any-return]
 
 
 def default_ident_func() -> Callable[[], Any]:

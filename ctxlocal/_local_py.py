@@ -130,14 +130,14 @@ class Local:
 
 def _ident_func(storage: Any) -> Callable[[], Any]:
     if type(storage) is IdentStore:
-        return storage.func  # type: ignore[no-any-return]
+        return storage.func
     return default_ident_func()
 
 
 def _ident_storage(storage: Any, func: Callable[[], Any]) -> IdentStore:
     """The storage after assigning ``func`` as the ident function."""
     if type(storage) is IdentStore and storage.func is func:
-        return storage  # type: ignore[no-any-return]
+        return storage
     return IdentStore(func)
 
 
@@ -178,19 +178,19 @@ class StackView:
         return iter(self._list())
 
     def __reversed__(self) -> Iterator[Any]:
-        return reversed(self._list())
+        return iter(self._list()[::-1])
 
     def __contains__(self, item: Any) -> bool:
         return item in self._list()
 
-    def __eq__(self, other: object) -> bool:
+    def __eq__(self, other: object) -> Any:
         if isinstance(other, StackView):
             return self._list() == other._list()
         if isinstance(other, list):
             return self._list() == other
         return NotImplemented
 
-    def __ne__(self, other: object) -> bool:
+    def __ne__(self, other: object) -> Any:
         result = self.__eq__(other)
         if result is NotImplemented:
             return result
@@ -215,9 +215,9 @@ _set_view_top = StackView.__dict__["_top"].__set__
 def _as_nodes(stored: Any) -> Optional[Tuple[Any, Any]]:
     """Turn what a stack's storage holds into the top node (or None)."""
     if stored is None or type(stored) is tuple:
-        return stored  # type: ignore[no-any-return]
+        return stored
     # A plain list: Werkzeug's format, in a context_var given by the user.
-    node = None
+    node: Optional[Tuple[Any, Any]] = None
     for item in stored:
         node = (item, node)
     return node
@@ -238,7 +238,7 @@ class LocalStack:
 
     _ctxlocal_storage: Union[ContextVar[Any], IdentStore]
 
-    __class_getitem__ = classmethod(GenericAlias)
+    __class_getitem__ = classmethod(GenericAlias)  # type: ignore[var-annotated]
 
     def __init__(self, context_var: Optional[ContextVar[Any]] = None) -> None:
         if context_var is None:
@@ -264,7 +264,7 @@ class LocalStack:
         storage.set(node)
         view = _new_view(StackView)
         _set_view_top(view, node)
-        return view  # type: ignore[no-any-return]
+        return view
 
     def pop(self) -> Any:
         """Remove the top item and return it; ``None`` if the stack is empty."""
@@ -412,7 +412,7 @@ class LocalProxy:
     _ctxlocal_wrapped: Any
     _ctxlocal_get: Callable[[], Any]
 
-    __class_getitem__ = classmethod(GenericAlias)
+    __class_getitem__ = classmethod(GenericAlias)  # type: ignore[var-annotated]
 
     def __init__(
         self,
@@ -643,55 +643,68 @@ class LocalProxy:
     # In-place operators run on the target and leave the proxy bound to the
     # name (Werkzeug's rule): the operator's result is not rebound.
     def __iadd__(self, other: Any) -> Any:
-        operator.iadd(_GET(self)(), other)
+        target = _GET(self)()
+        target += other
         return self
 
     def __isub__(self, other: Any) -> Any:
-        operator.isub(_GET(self)(), other)
+        target = _GET(self)()
+        target -= other
         return self
 
     def __imul__(self, other: Any) -> Any:
-        operator.imul(_GET(self)(), other)
+        target = _GET(self)()
+        target *= other
         return self
 
     def __imatmul__(self, other: Any) -> Any:
-        operator.imatmul(_GET(self)(), other)
+        target = _GET(self)()
+        target @= other
         return self
 
     def __itruediv__(self, other: Any) -> Any:
-        operator.itruediv(_GET(self)(), other)
+        target = _GET(self)()
+        target /= other
         return self
 
     def __ifloordiv__(self, other: Any) -> Any:
-        operator.ifloordiv(_GET(self)(), other)
+        target = _GET(self)()
+        target //= other
         return self
 
     def __imod__(self, other: Any) -> Any:
-        operator.imod(_GET(self)(), other)
+        target = _GET(self)()
+        target %= other
         return self
 
-    def __ipow__(self, other: Any) -> Any:
-        operator.ipow(_GET(self)(), other)
+    def __ipow__(self, other: Any) -> Any:  # type: ignore[misc]
+        target = _GET(self)()
+        target **= other
         return self
 
     def __ilshift__(self, other: Any) -> Any:
-        operator.ilshift(_GET(self)(), other)
+        target = _GET(self)()
+        target <<= other
         return self
 
     def __irshift__(self, other: Any) -> Any:
-        operator.irshift(_GET(self)(), other)
+        target = _GET(self)()
+        target >>= other
         return self
 
     def __iand__(self, other: Any) -> Any:
-        operator.iand(_GET(self)(), other)
+        target = _GET(self)()
+        target &= other
         return self
 
     def __ixor__(self, other: Any) -> Any:
-        operator.ixor(_GET(self)(), other)
+        target = _GET(self)()
+        target ^= other
         return self
 
     def __ior__(self, other: Any) -> Any:
-        operator.ior(_GET(self)(), other)
+        target = _GET(self)()
+        target |= other
         return self
 
     def __neg__(self) -> Any:
