@@ -179,11 +179,13 @@ def _rebuild_globals(
                 _rebind(module, name, pair[1], bindings)
             elif not stale or stale[-1] != module_name:
                 stale.append(module_name)
-    where = f" (found in: {', '.join(sorted(stale))})" if stale else ""
+    # Module globals are all install() can see; closures and objects may
+    # hold old proxies too, so it warns even when it found none.
+    where = f"found in: {', '.join(sorted(stale))}" if stale else "none found in modules"
     warnings.warn(
         "ctxlocal.install() ran after Flask or Quart was imported: their globals"
         " were rebuilt as ctxlocal proxies, but references taken earlier outside"
-        f" those packages keep Werkzeug's proxies{where}. Call ctxlocal.install()"
+        f" those packages keep Werkzeug's proxies ({where}). Call ctxlocal.install()"
         " before importing Flask or Quart.",
         InstallWarning,
         stacklevel=3,
