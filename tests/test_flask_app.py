@@ -4,7 +4,8 @@
 Werkzeug, install() before importing Flask, install() after. Its requests go
 through the test client and touch request, session, g and current_app from
 views, a blueprint, hooks, a template, a streamed response, a copied context
-in a thread, an async view, the CLI and nested app contexts of two apps.
+in a thread, an async view, the CLI, nested app contexts of two apps and
+Flask-Login's ``current_user``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from realapps import PROXY_TYPE, run_script
 
 pytest.importorskip("flask")
 pytest.importorskip("asgiref", reason="async views need flask[async]")
+pytest.importorskip("flask_login")
 
 WERKZEUG = PROXY_TYPE["werkzeug"]
 
@@ -42,6 +44,8 @@ def test_stock_run_exercises_the_globals(stock: Dict[str, Any]) -> None:
     assert requests["async"][1] == '{"app":"shop","g":"/async","path":"/async","user":"al"}\n'
     assert '"blueprint":"shop_bp"' in requests["blueprint"][1]
     assert requests["error"] == [500, "handled /error boom anon"]
+    assert requests["anonymous"] == [200, "False None"]
+    assert requests["signed_in"] == [200, "True 42"]
     assert results["nested"] == [
         "shop", "other", None, "hello", "shop", "1", None, "other", "other", "shop", "shop", False
     ]
@@ -83,6 +87,7 @@ def test_install_after_import(stock: Dict[str, Any], impl: types.SimpleNamespace
         "flask.globals.current_app": installed,
         "flask.app.request": installed,
         "early_request": WERKZEUG,
+        "flask_login.current_user": installed,  # made after install()
         "werkzeug.local.LocalProxy": installed,
     }
     for name in ("request", "session", "g", "current_app", "app_ctx", "request_ctx"):
@@ -93,6 +98,9 @@ def test_install_after_import(stock: Dict[str, Any], impl: types.SimpleNamespace
     [[category, message]] = meta["warnings"]
     assert category == "InstallWarning"
     assert "found in: __main__" in message
-    # uninstall() puts Werkzeug's proxies back everywhere install() rebound them.
+    # uninstall() puts Werkzeug's proxies back everywhere install() rebound
+    # them; Flask-Login's, built while installed, stays.
     assert meta["uninstalled"] == meta["patched"]
-    assert set(meta["types_after_uninstall"].values()) == {WERKZEUG}
+    after = meta["types_after_uninstall"]
+    assert after.pop("flask_login.current_user") == installed
+    assert set(after.values()) == {WERKZEUG}

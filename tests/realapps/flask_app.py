@@ -43,6 +43,12 @@ from flask import (  # noqa: E402
     url_for,
 )
 from flask.cli import with_appcontext  # noqa: E402
+from flask_login import (  # noqa: E402  (its current_user: a proxy made on import)
+    LoginManager,
+    UserMixin,
+    current_user,
+    login_user,
+)
 
 events: List[Any] = []
 
@@ -173,6 +179,26 @@ def handle_value_error(exc: ValueError) -> Any:
     return f"handled {request.path} {exc} {g.user}", 500
 
 
+class Member(UserMixin):
+    def __init__(self, user_id: str) -> None:
+        self.id = user_id
+
+
+login_manager = LoginManager(app)
+login_manager.user_loader(Member)
+
+
+@app.route("/signin/<user_id>")
+def signin(user_id: str) -> str:
+    login_user(Member(user_id))
+    return f"{current_user.id} {current_user.is_authenticated}"
+
+
+@app.route("/whoami")
+def whoami_view() -> str:
+    return f"{current_user.is_authenticated} {getattr(current_user, 'id', None)}"
+
+
 shop = Blueprint("shop_bp", __name__, url_prefix="/bp")
 
 
@@ -227,6 +253,9 @@ def requests() -> Dict[str, Any]:
     record("error", client.get("/error"))
     record("blueprint", client.get("/bp/item/3?user=bo"))
     record("missing", client.get("/nowhere"))
+    record("anonymous", client.get("/whoami"))
+    record("signin", client.get("/signin/42"))
+    record("signed_in", client.get("/whoami"))
     return out
 
 
@@ -279,6 +308,7 @@ def proxy_types() -> Dict[str, str]:
         "flask.globals.current_app": lambda: flask.globals.current_app,
         "flask.app.request": lambda: flask.app.request,
         "early_request": lambda: early_request,
+        "flask_login.current_user": lambda: current_user,
     }
     types = {name: type_name(get()) for name, get in where.items()}
     types["werkzeug.local.LocalProxy"] = "{0.__module__}.{0.__qualname__}".format(
