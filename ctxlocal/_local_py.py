@@ -82,7 +82,7 @@ class Local:
         return value
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name == "__ident_func__" or name == "__storage__":
+        if name in _LOCAL_PROPERTIES:
             object.__setattr__(self, name, value)
             return
         storage = self._ctxlocal_storage
@@ -126,6 +126,10 @@ class Local:
         if type(storage) is IdentStore:
             return storage.data
         return {default_ident_func()(): dict(storage.get(_EMPTY_VALUES))}
+
+
+# Names a Local's __setattr__ hands to the class instead of storing them.
+_LOCAL_PROPERTIES = frozenset({"__ident_func__", "__storage__"})
 
 
 def _ident_func(storage: Any) -> Callable[[], Any]:
