@@ -7,6 +7,7 @@ own ``werkzeug.local`` and Flask globals stay untouched, once per implementation
 
 from __future__ import annotations
 
+import sys
 import types
 
 import pytest
@@ -49,6 +50,30 @@ def test_install_before_flask_makes_its_globals_ctxlocal_proxies(
     assert out["werkzeug"] == [True] * len(WERKZEUG_NAMES)
     assert out["patched"] == [f"werkzeug.local.{name}" for name in WERKZEUG_NAMES]
     assert out["stale"] == []
+
+
+def test_install_with_the_default_setting_uses_the_default_implementation() -> None:
+    # CTXLOCAL_NO_EXTENSIONS unset: the compiled module if it imports.
+    pytest.importorskip("flask")
+    try:
+        import ctxlocal._local_c  # noqa: F401
+    except ImportError:
+        expected = "python"
+    else:
+        expected = "cython" if sys.implementation.name == "cpython" else "python"
+    out = run_code(
+        """
+        import json, ctxlocal
+        ctxlocal.install()
+        import flask
+        print(json.dumps([ctxlocal.IMPLEMENTATION,
+                          type(flask.request) is ctxlocal.LocalProxy,
+                          type(flask.request).__module__]))
+        """,
+        None,
+    )
+    module = {"python": "ctxlocal._local_py", "cython": "ctxlocal._local_c"}[expected]
+    assert out == [expected, True, module]
 
 
 def test_install_is_idempotent_and_uninstall_restores(impl: types.SimpleNamespace) -> None:

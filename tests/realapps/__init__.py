@@ -19,7 +19,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import ctxlocal
 
@@ -38,16 +38,19 @@ PROXY_TYPE = {
 }
 
 
-def _child_env(implementation: str) -> Dict[str, str]:
+def _child_env(implementation: Optional[str]) -> Dict[str, str]:
+    # implementation None: CTXLOCAL_NO_EXTENSIONS unset, ctxlocal's default choice.
     env = dict(os.environ)
-    env["CTXLOCAL_NO_EXTENSIONS"] = IMPLEMENTATION_SETTING[implementation]
+    env.pop("CTXLOCAL_NO_EXTENSIONS", None)
+    if implementation is not None:
+        env["CTXLOCAL_NO_EXTENSIONS"] = IMPLEMENTATION_SETTING[implementation]
     env["PYTHONPATH"] = os.pathsep.join(
         [PACKAGE_ROOT] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
     )
     return env
 
 
-def _run(argv: List[str], implementation: str) -> Dict[str, Any]:
+def _run(argv: List[str], implementation: Optional[str]) -> Dict[str, Any]:
     # Warnings are errors in the child as in the test run; a script that
     # expects a warning catches it itself.
     completed = subprocess.run(
@@ -69,6 +72,6 @@ def run_script(script: str, *args: str, implementation: str = "python") -> Dict[
     return _run([str(HERE / script), *args], implementation)
 
 
-def run_code(code: str, implementation: str = "python") -> Any:
+def run_code(code: str, implementation: Optional[str] = "python") -> Any:
     """Run ``code`` in a fresh interpreter; it must print one JSON value."""
     return _run(["-c", textwrap.dedent(code)], implementation)
