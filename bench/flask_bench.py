@@ -395,8 +395,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--seconds", type=float, default=3.0, help="load time per server run")
     parser.add_argument("--variants", nargs="+", choices=sorted(SETTINGS))
     parser.add_argument("--json", type=Path, help="write all samples and metadata here")
-    parser.add_argument("--child-wsgi", nargs=2, metavar=("VARIANT", "VIEW"), help=argparse.SUPPRESS)
-    parser.add_argument("--child-serve", nargs=2, metavar=("VARIANT", "PORT"), help=argparse.SUPPRESS)
+    # The children: one measurement each, in a fresh interpreter.
+    parser.add_argument("--child-wsgi", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--child-serve", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child_wsgi:
@@ -412,7 +413,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     meta = {
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
-        "machine": f"{cpu_model()}, {os.cpu_count()} CPUs, {platform.system()} {platform.machine()}",
+        "machine": (
+            f"{cpu_model()}, {os.cpu_count()} CPUs, {platform.system()} {platform.machine()}"
+        ),
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "command": " ".join(["python -m bench.flask_bench", *(argv or sys.argv[1:])]),
         "versions": versions(),

@@ -7,12 +7,13 @@ Flask is imported, that is all it has to do.
 
 Called later, Flask and Quart have already built their globals with
 Werkzeug's class. Those proxies all wrap ``ContextVar`` objects (Quart's
-``session`` wraps a function), so install() builds an equivalent ctxlocal proxy
-for each and rebinds it wherever a Flask or Quart module holds it (``flask.globals.request``,
-``flask.request``, ``flask.app.request``, ...). References held anywhere else
-(``from flask import request`` in an application module) cannot be found
-reliably and keep Werkzeug's proxy: install() warns with :class:`InstallWarning`.
-Such old proxies keep working; they are only slower.
+``session`` wraps a function), so install() builds an equivalent ctxlocal
+proxy for each and rebinds it wherever a Flask or Quart module holds it
+(``flask.globals.request``, ``flask.request``, ``flask.app.request``, ...).
+References held anywhere else (``from flask import request`` in an
+application module) cannot all be found and keep Werkzeug's proxy: install()
+warns with :class:`InstallWarning`. Such old proxies keep working; they are
+only slower.
 
 :func:`uninstall` puts back every binding install() changed.
 """
@@ -26,7 +27,7 @@ import warnings
 from contextvars import Context, ContextVar
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 __all__ = ["InstallWarning", "Installation", "install", "uninstall"]
 
@@ -166,7 +167,7 @@ def _rebuild_globals(
         return []
 
     stale: List[str] = []
-    seen = set()  # one module can sit under two names (__main__, __mp_main__)
+    seen: Set[int] = set()  # one module can sit under two names (__main__, __mp_main__)
     for module_name, module in list(sys.modules.items()):
         if not isinstance(module, ModuleType) or id(module) in seen:
             continue
