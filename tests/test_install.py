@@ -130,6 +130,26 @@ def test_install_is_idempotent_and_uninstall_restores(impl: types.SimpleNamespac
     }
 
 
+def test_uninstall_leaves_bindings_changed_since(impl: types.SimpleNamespace) -> None:
+    out = run_code(
+        """
+        import json, ctxlocal
+        import werkzeug.local as wl
+        original_proxy = wl.LocalProxy
+        ctxlocal.install()
+
+        def mine(local):
+            pass
+
+        wl.release_local = mine  # someone else's patch, after install()
+        ctxlocal.uninstall()
+        print(json.dumps([wl.release_local is mine, wl.LocalProxy is original_proxy]))
+        """,
+        impl.name,
+    )
+    assert out == [True, True]
+
+
 def test_install_without_werkzeug_is_a_no_op(impl: types.SimpleNamespace) -> None:
     out = run_code(
         """

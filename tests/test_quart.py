@@ -11,7 +11,7 @@ from typing import Any, Dict
 
 import pytest
 
-from realapps import PROXY_TYPE, run_script
+from realapps import PROXY_TYPE, run_code, run_script
 
 pytest.importorskip("quart")
 
@@ -61,3 +61,56 @@ def test_quart_globals_after_install(
         assert meta["stale"] == ["__main__"]
         assert [category for category, _ in meta["warnings"]] == ["InstallWarning"]
     assert meta["uninstalled"] == meta["patched"]
+
+
+QUART_GLOBALS = [
+    "app_ctx", "current_app", "g", "request", "request_ctx", "session", "websocket",
+    "websocket_ctx",
+]
+
+
+def test_rebuilt_quart_globals_match_the_originals(impl: types.SimpleNamespace) -> None:
+    # install() after Quart: each rebuilt proxy reads the same context object
+    # and fails with the same message; session (a proxy over a function)
+    # included.
+    out = run_code(
+        """
+        import asyncio, json, warnings
+        import quart, quart.globals
+        import ctxlocal
+
+        names = %r
+        old = {name: getattr(quart.globals, name) for name in names}
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            ctxlocal.install()
+        new = {name: getattr(quart.globals, name) for name in names}
+
+        def unbound(proxy):
+            try:
+                proxy.anything
+            except RuntimeError as exc:
+                return str(exc)
+
+        async def bound():
+            app = quart.Quart("probe")
+            app.secret_key = "k"
+            async with app.test_request_context("/probe?a=1"):
+                quart.session["s"] = 1
+                return {name: new[name]._get_current_object()
+                              is old[name]._get_current_object()
+                        for name in names if not name.startswith("websocket")}
+
+        print(json.dumps({
+            "types": sorted({type(proxy).__module__ for proxy in new.values()}),
+            "messages": {name: [unbound(new[name]), unbound(old[name])] for name in names},
+            "bound": asyncio.run(bound()),
+        }))
+        """
+        % (QUART_GLOBALS,),
+        impl.name,
+    )
+    assert out["types"] == [impl.module.__name__]
+    for name, (new_message, old_message) in out["messages"].items():
+        assert new_message == old_message and new_message, name
+    assert out["bound"] == {name: True for name in QUART_GLOBALS if "websocket" not in name}
