@@ -33,6 +33,7 @@ from contextvars import ContextVar
 from types import GenericAlias
 
 from ctxlocal._explicit import FORWARDED_NAMES, read_special
+from ctxlocal._foreign import adopt
 from ctxlocal._ident import IdentStore, default_ident_func
 
 
@@ -532,6 +533,8 @@ cdef class LocalProxy:
             self._name = None
         self._message = "object is not bound" if unbound_message is None else unbound_message
 
+        if not isinstance(local, (Local, LocalStack)) and not PyContextVar_CheckExact(local):
+            local = adopt(local, Local, LocalStack) or local
         if isinstance(local, Local):
             if name is None:
                 raise TypeError("'name' is required when proxying a 'Local' object.")

@@ -22,6 +22,7 @@ from types import GenericAlias
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 from ._explicit import FORWARDED_NAMES, read_special
+from ._foreign import adopt
 from ._ident import IdentStore, default_ident_func
 
 __all__ = ["Local", "LocalProxy", "LocalStack", "StackView"]
@@ -429,6 +430,8 @@ class LocalProxy:
         if unbound_message is None:
             unbound_message = "object is not bound"
 
+        if not isinstance(local, (Local, LocalStack, ContextVar)):
+            local = adopt(local, Local, LocalStack) or local
         if isinstance(local, Local):
             if get_name is None:
                 raise TypeError("'name' is required when proxying a 'Local' object.")
