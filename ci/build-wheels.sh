@@ -56,21 +56,9 @@ FAILED=()
 step_start() { STEP_NAME=$1; STEP_T0=$SECONDS; echo; echo "=== $STEP_NAME"; }
 step_end() { TIMINGS+=("$(printf '%5ds  %s' $((SECONDS - STEP_T0)) "$STEP_NAME")"); }
 
-# Test requirements: the lead's requirements-test.txt when present, otherwise
-# the list cibuildwheel uses (pyproject's [tool.cibuildwheel] test-requires),
-# so there is one list to maintain.
-REQS=$WORK/requirements-test.txt
-if [ -f requirements-test.txt ]; then
-    cp requirements-test.txt "$REQS"
-else
-    python3 - "$REQS" <<'EOF'
-import sys, tomllib
-with open("pyproject.toml", "rb") as f:
-    reqs = tomllib.load(f)["tool"]["cibuildwheel"]["test-requires"]
-with open(sys.argv[1], "w") as f:
-    f.write("\n".join(reqs) + "\n")
-EOF
-fi
+# The suite's dependencies: test venvs get them from PyPI, ctxlocal itself
+# only from the output directory.
+REQS=$ROOT/requirements-test.txt
 
 # Interpreters: each requested X.Y resolves to the newest pyenv build of it.
 declare -A PY_FOR=()
@@ -128,7 +116,10 @@ step_end
 for v in $BUILD_VERSIONS; do
     step_start "binary wheel, CPython $v"
     raw=$WORK/raw-$v
-    CTXLOCAL_NO_EXTENSIONS=0 "${PY_FOR[$v]}" -m pip wheel -q --no-deps -w "$raw" "$SDIST"
+    # -g0: no DWARF debug info (the interpreter's CFLAGS carry -g), about a
+    # fifth of the size; the symbol table stays for backtraces.
+    CFLAGS="${CFLAGS:-} -g0" CTXLOCAL_NO_EXTENSIONS=0 \
+        "${PY_FOR[$v]}" -m pip wheel -q --no-deps -w "$raw" "$SDIST"
     PATH=$WORK/tools/bin:$PATH auditwheel repair -w "$OUT" "$raw"/ctxlocal-*.whl
     step_end
 done
@@ -142,7 +133,6 @@ step_end
 # given artifact installed offline on top of them.
 make_env() {  # make_env VENV PYTHON ARTIFACT
     "$2" -m venv "$1"
-    "$1/bin/python" -m pip install -q --upgrade pip
     "$1/bin/python" -m pip install -q -r "$REQS"
     "$1/bin/python" -m pip install -q --no-index --find-links "$OUT" --no-deps "$3"
 }
@@ -196,7 +186,13 @@ results = {}
 for report in sorted(reports.glob("*.json")):
     data = json.loads(report.read_text())
     results[data["label"]] = data
-for artifact in sorted(out.glob("ctxlocal-*")):
+def order(artifact):
+    """sdist, then binary wheels by Python version, then the pure wheel."""
+    tag = artifact.name.split("-")[2] if artifact.suffix == ".whl" else ""
+    if tag.startswith("cp"):
+        return (1, int(tag[3:].rstrip("t")), tag)
+    return (0 if not tag else 2, 0, tag)
+for artifact in sorted(out.glob("ctxlocal-*"), key=order):
     data = results.get(artifact.name)
     size = f"{artifact.stat().st_size / 1024:.0f} KiB"
     if data is None:

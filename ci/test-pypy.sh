@@ -41,20 +41,14 @@ trap 'rm -rf "$WORK"' EXIT
 "$PYPY" -m venv "$WORK/venv"
 PY=$WORK/venv/bin/python
 
-if [ -f requirements-test.txt ]; then
-    REQS=requirements-test.txt
-else
-    REQS=$WORK/requirements-test.txt
-    python3 - "$REQS" <<'EOF'
-import sys, tomllib
-with open("pyproject.toml", "rb") as f:
-    reqs = tomllib.load(f)["tool"]["cibuildwheel"]["test-requires"]
-with open(sys.argv[1], "w") as f:
-    f.write("\n".join(reqs) + "\n")
-EOF
-fi
-"$PY" -m pip install -q --upgrade pip
-"$PY" -m pip install -q -r "$REQS"
+"$PY" -m pip install -q -r requirements-test.txt
+# SQLAlchemy requires greenlet>=1, newer than PyPy's built-in 0.4.13, so pip
+# adds PyPI's greenlet, which has no compiled part on PyPy: it imports nowhere
+# and shadows the built-in one when site-packages comes first on sys.path
+# (PYTHONPATH in child interpreters). Remove it from the venv (pip uninstall
+# would pick the built-in distribution, outside the venv).
+SITE=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+rm -rf "$SITE"/greenlet "$SITE"/greenlet-*.dist-info
 
 if [ -n "$WHEEL" ]; then
     "$PY" -m pip install -q --no-index --no-deps "$WHEEL"
@@ -63,7 +57,7 @@ else
     "$PY" -m pip install -q --no-deps .
     LABEL="checkout (pure)"
 fi
-"$PY" -c 'import greenlet; print("greenlet", greenlet.__version__, "from", greenlet.__file__)'
+PYTHONPATH=$SITE "$PY" -c 'import greenlet; print("greenlet", greenlet.__version__, "from", greenlet.__file__)'
 
 unset CTXLOCAL_NO_EXTENSIONS
 "$PY" ci/run_installed_tests.py --expect python --label "$LABEL" "${EXTRA[@]}"
