@@ -27,6 +27,24 @@ from cpython.dict cimport PyDict_Copy, PyDict_SetItem, PyDict_DelItem, PyDict_Co
 from cpython.tuple cimport PyTuple_GET_ITEM
 from cpython.weakref cimport PyWeakref_NewRef
 from cpython.unicode cimport PyUnicode_GET_LENGTH
+from cpython.number cimport (
+    PyNumber_Absolute, PyNumber_Add, PyNumber_And, PyNumber_Divmod, PyNumber_Float,
+    PyNumber_FloorDivide, PyNumber_Index, PyNumber_InPlaceAdd, PyNumber_InPlaceAnd,
+    PyNumber_InPlaceFloorDivide, PyNumber_InPlaceLshift, PyNumber_InPlaceMultiply,
+    PyNumber_InPlaceOr, PyNumber_InPlacePower, PyNumber_InPlaceRemainder,
+    PyNumber_InPlaceRshift, PyNumber_InPlaceSubtract, PyNumber_InPlaceTrueDivide,
+    PyNumber_InPlaceXor, PyNumber_Invert, PyNumber_Long, PyNumber_Lshift,
+    PyNumber_Multiply, PyNumber_Negative, PyNumber_Or, PyNumber_Positive, PyNumber_Power,
+    PyNumber_Remainder, PyNumber_Rshift, PyNumber_Subtract, PyNumber_TrueDivide,
+    PyNumber_Xor,
+)
+from cpython.object cimport (
+    Py_EQ, Py_GE, Py_GT, Py_LE, Py_LT, Py_NE, PyObject_Call, PyObject_DelItem,
+    PyObject_GetItem, PyObject_GetIter, PyObject_Hash, PyObject_IsInstance,
+    PyObject_IsSubclass, PyObject_IsTrue, PyObject_Length, PyObject_RichCompare,
+    PyObject_SetItem, PyObject_Str,
+)
+from cpython.sequence cimport PySequence_Contains
 
 import operator
 from contextvars import ContextVar
@@ -43,6 +61,8 @@ cdef extern from "Python.h":
     bint PyContextVar_CheckExact(object obj)
     PyObject *PyDict_GetItemWithError(object mp, object key) except? NULL
     PyObject *_PyType_Lookup(PyTypeObject *type, object name)
+    object PyNumber_MatrixMultiply(object o1, object o2)
+    object PyNumber_InPlaceMatrixMultiply(object o1, object o2)
     object PyObject_GenericGetAttr(object obj, object name)
     object PyObject_CallNoArgs(object func)
     void PyType_Modified(PyTypeObject *type)
@@ -71,8 +91,14 @@ cdef object _ContextVar = ContextVar
 # ---------------------------------------------------------------- storage ---
 
 cdef inline object _var_get(object var):
-    """The ContextVar's value, or None if it has none in this context."""
+    """The storage's value, or None if it has none in this context.
+
+    A ``ContextVar`` is read through the C API; anything else given as
+    ``context_var`` is used as Werkzeug uses it, through ``get`` and ``set``.
+    """
     cdef PyObject *value = NULL
+    if not PyContextVar_CheckExact(var):
+        return var.get(None)
     PyContextVar_Get(var, NULL, &value)
     if value == NULL:
         return None
@@ -82,7 +108,10 @@ cdef inline object _var_get(object var):
 
 
 cdef inline void _var_set(object var, object value) except *:
-    PyContextVar_Set(var, value)  # the returned Token is dropped at once
+    if not PyContextVar_CheckExact(var):
+        var.set(value)
+    else:
+        PyContextVar_Set(var, value)  # the returned Token is dropped at once
 
 
 # greenlet's C API: PyGreenlet_GetCurrent, a new reference (NULL on error).
@@ -650,251 +679,249 @@ cdef class LocalProxy:
         return repr(obj)
 
     def __str__(self):
-        return str(self._get())
+        return PyObject_Str(self._get())
 
     def __bytes__(self):
-        return bytes(self._get())
+        return _bytes(self._get())
 
     def __format__(self, format_spec):
         return getattr(self._get(), "__format__")(format_spec)
 
     def __lt__(self, other):
-        return self._get() < other
+        return PyObject_RichCompare(self._get(), other, Py_LT)
 
     def __le__(self, other):
-        return self._get() <= other
+        return PyObject_RichCompare(self._get(), other, Py_LE)
 
     def __eq__(self, other):
-        return self._get() == other
+        return PyObject_RichCompare(self._get(), other, Py_EQ)
 
     def __ne__(self, other):
-        return self._get() != other
+        return PyObject_RichCompare(self._get(), other, Py_NE)
 
     def __gt__(self, other):
-        return self._get() > other
+        return PyObject_RichCompare(self._get(), other, Py_GT)
 
     def __ge__(self, other):
-        return self._get() >= other
+        return PyObject_RichCompare(self._get(), other, Py_GE)
 
     def __hash__(self):
-        return hash(self._get())
+        return PyObject_Hash(self._get())
 
     def __bool__(self):
         try:
             obj = self._get()
         except RuntimeError:
             return False
-        return bool(obj)
+        return PyObject_IsTrue(obj)
 
     def __dir__(self):
         try:
             obj = self._get()
         except RuntimeError:
             return []
-        return dir(obj)
+        return _dir(obj)
 
     def __instancecheck__(self, instance):
-        return isinstance(instance, self._get())
+        return PyObject_IsInstance(instance, self._get())
 
     def __subclasscheck__(self, subclass):
-        return issubclass(subclass, self._get())
+        return PyObject_IsSubclass(subclass, self._get())
 
     def __call__(self, *args, **kwargs):
-        return self._get()(*args, **kwargs)
+        return PyObject_Call(self._get(), args, kwargs)
 
     def __len__(self):
-        return len(self._get())
+        return PyObject_Length(self._get())
 
     def __length_hint__(self):
-        return operator.length_hint(self._get())
+        return _length_hint(self._get())
 
     def __getitem__(self, key):
-        return self._get()[key]
+        return PyObject_GetItem(self._get(), key)
 
     def __setitem__(self, key, value):
-        self._get()[key] = value
+        PyObject_SetItem(self._get(), key, value)
 
     def __delitem__(self, key):
-        del self._get()[key]
+        PyObject_DelItem(self._get(), key)
 
     def __iter__(self):
-        return iter(self._get())
+        return PyObject_GetIter(self._get())
 
     def __next__(self):
-        return next(self._get())
+        return _next(self._get())
 
     def __reversed__(self):
-        return reversed(self._get())
+        return _reversed(self._get())
 
     def __contains__(self, item):
-        return item in self._get()
+        return PySequence_Contains(self._get(), item)
 
     def __add__(self, other):
-        return self._get() + other
+        return PyNumber_Add(self._get(), other)
 
     def __sub__(self, other):
-        return self._get() - other
+        return PyNumber_Subtract(self._get(), other)
 
     def __mul__(self, other):
-        return self._get() * other
+        return PyNumber_Multiply(self._get(), other)
 
     def __matmul__(self, other):
-        return self._get() @ other
+        return PyNumber_MatrixMultiply(self._get(), other)
 
     def __truediv__(self, other):
-        return self._get() / other
+        return PyNumber_TrueDivide(self._get(), other)
 
     def __floordiv__(self, other):
-        return self._get() // other
+        return PyNumber_FloorDivide(self._get(), other)
 
     def __mod__(self, other):
-        return self._get() % other
+        return PyNumber_Remainder(self._get(), other)
 
     def __divmod__(self, other):
-        return divmod(self._get(), other)
+        return PyNumber_Divmod(self._get(), other)
 
     def __pow__(self, other, modulo):
-        if modulo is None:
-            return pow(self._get(), other)
-        return pow(self._get(), other, modulo)
+        return PyNumber_Power(self._get(), other, modulo)
 
     def __lshift__(self, other):
-        return self._get() << other
+        return PyNumber_Lshift(self._get(), other)
 
     def __rshift__(self, other):
-        return self._get() >> other
+        return PyNumber_Rshift(self._get(), other)
 
     def __and__(self, other):
-        return self._get() & other
+        return PyNumber_And(self._get(), other)
 
     def __xor__(self, other):
-        return self._get() ^ other
+        return PyNumber_Xor(self._get(), other)
 
     def __or__(self, other):
-        return self._get() | other
+        return PyNumber_Or(self._get(), other)
 
     def __radd__(self, other):
-        return other + self._get()
+        return PyNumber_Add(other, self._get())
 
     def __rsub__(self, other):
-        return other - self._get()
+        return PyNumber_Subtract(other, self._get())
 
     def __rmul__(self, other):
-        return other * self._get()
+        return PyNumber_Multiply(other, self._get())
 
     def __rmatmul__(self, other):
-        return other @ self._get()
+        return PyNumber_MatrixMultiply(other, self._get())
 
     def __rtruediv__(self, other):
-        return other / self._get()
+        return PyNumber_TrueDivide(other, self._get())
 
     def __rfloordiv__(self, other):
-        return other // self._get()
+        return PyNumber_FloorDivide(other, self._get())
 
     def __rmod__(self, other):
-        return other % self._get()
+        return PyNumber_Remainder(other, self._get())
 
     def __rdivmod__(self, other):
-        return divmod(other, self._get())
+        return PyNumber_Divmod(other, self._get())
 
     def __rpow__(self, other, modulo):
-        return pow(other, self._get())
+        return PyNumber_Power(other, self._get(), None)
 
     def __rlshift__(self, other):
-        return other << self._get()
+        return PyNumber_Lshift(other, self._get())
 
     def __rrshift__(self, other):
-        return other >> self._get()
+        return PyNumber_Rshift(other, self._get())
 
     def __rand__(self, other):
-        return other & self._get()
+        return PyNumber_And(other, self._get())
 
     def __rxor__(self, other):
-        return other ^ self._get()
+        return PyNumber_Xor(other, self._get())
 
     def __ror__(self, other):
-        return other | self._get()
+        return PyNumber_Or(other, self._get())
 
     # In-place operators run on the target and leave the proxy bound to the
     # name (Werkzeug's rule): the operator's result is not rebound.
     def __iadd__(self, other):
-        operator.iadd(self._get(), other)
+        PyNumber_InPlaceAdd(self._get(), other)
         return self
 
     def __isub__(self, other):
-        operator.isub(self._get(), other)
+        PyNumber_InPlaceSubtract(self._get(), other)
         return self
 
     def __imul__(self, other):
-        operator.imul(self._get(), other)
+        PyNumber_InPlaceMultiply(self._get(), other)
         return self
 
     def __imatmul__(self, other):
-        operator.imatmul(self._get(), other)
+        PyNumber_InPlaceMatrixMultiply(self._get(), other)
         return self
 
     def __itruediv__(self, other):
-        operator.itruediv(self._get(), other)
+        PyNumber_InPlaceTrueDivide(self._get(), other)
         return self
 
     def __ifloordiv__(self, other):
-        operator.ifloordiv(self._get(), other)
+        PyNumber_InPlaceFloorDivide(self._get(), other)
         return self
 
     def __imod__(self, other):
-        operator.imod(self._get(), other)
+        PyNumber_InPlaceRemainder(self._get(), other)
         return self
 
     def __ipow__(self, other):
-        operator.ipow(self._get(), other)
+        PyNumber_InPlacePower(self._get(), other, None)
         return self
 
     def __ilshift__(self, other):
-        operator.ilshift(self._get(), other)
+        PyNumber_InPlaceLshift(self._get(), other)
         return self
 
     def __irshift__(self, other):
-        operator.irshift(self._get(), other)
+        PyNumber_InPlaceRshift(self._get(), other)
         return self
 
     def __iand__(self, other):
-        operator.iand(self._get(), other)
+        PyNumber_InPlaceAnd(self._get(), other)
         return self
 
     def __ixor__(self, other):
-        operator.ixor(self._get(), other)
+        PyNumber_InPlaceXor(self._get(), other)
         return self
 
     def __ior__(self, other):
-        operator.ior(self._get(), other)
+        PyNumber_InPlaceOr(self._get(), other)
         return self
 
     def __neg__(self):
-        return -self._get()
+        return PyNumber_Negative(self._get())
 
     def __pos__(self):
-        return +self._get()
+        return PyNumber_Positive(self._get())
 
     def __abs__(self):
-        return abs(self._get())
+        return PyNumber_Absolute(self._get())
 
     def __invert__(self):
-        return ~self._get()
+        return PyNumber_Invert(self._get())
 
     def __complex__(self):
-        return complex(self._get())
+        return _complex(self._get())
 
     def __int__(self):
-        return int(self._get())
+        return PyNumber_Long(self._get())
 
     def __float__(self):
-        return float(self._get())
+        return PyNumber_Float(self._get())
 
     def __index__(self):
-        return operator.index(self._get())
+        return PyNumber_Index(self._get())
 
     def __round__(self, *ndigits):
-        return round(self._get(), *ndigits)
+        return _round(self._get(), *ndigits)
 
     def __trunc__(self):
         return _trunc(self._get())
@@ -956,6 +983,13 @@ cdef object _innermost(object obj):
     return obj
 
 
+# Builtins called as objects, not as Cython's inlined versions, whose error
+# messages differ from the interpreter's in places.
+from builtins import (
+    bytes as _bytes, complex as _complex, dir as _dir, next as _next,
+    reversed as _reversed, round as _round,
+)
+from operator import length_hint as _length_hint
 from copy import copy as _copy, deepcopy as _deepcopy
 from math import ceil as _ceil, floor as _floor, trunc as _trunc
 
