@@ -18,8 +18,10 @@ Method
   whose objects are fast locals. Its setup and its loop run in a fresh, empty
   ``contextvars.Context`` of its own.
 * The loop count ``n`` is calibrated per case so that one sample lasts about
-  ``--sample-ms`` (30 ms; 3 ms with ``--quick``); one sample per case is run
-  and discarded first (five on PyPy, to let the JIT compile the loop).
+  ``--sample-ms`` (30 ms; 3 ms with ``--quick``): a first guess from counts
+  growing tenfold, then two rescalings from full-length runs (on PyPy the
+  first runs include the JIT compiling the loop). Then one sample per case is
+  run and discarded (five on PyPy).
 * Samples are interleaved: per operation, each round takes one sample of every
   implementation, in an order that rotates from round to round, for
   ``--rounds`` rounds (15; 3 with ``--quick``). Drift of the machine's speed

@@ -23,7 +23,8 @@ Progress = Callable[[str], None]
 # sample(n): run a case's loop n times, return the seconds it took.
 Sampler = Callable[[int], float]
 
-# PyPy needs its loops traced and compiled before they are measured.
+# Samples run and discarded after calibration: PyPy's JIT keeps optimising
+# a loop for a while after compiling it.
 _WARMUP_SAMPLES = 1 if sys.implementation.name == "cpython" else 5
 
 
@@ -100,13 +101,21 @@ def _timed(func: Callable[..., float], *args: Any) -> float:
 
 
 def _calibrate(sample: Callable[[int], float], target_s: float) -> int:
-    """The loop count that makes one sample last about ``target_s``."""
+    """The loop count that makes one sample last about ``target_s``.
+
+    A first guess comes from counts growing tenfold, then the count is
+    rescaled twice from full-length samples: on PyPy the guess is skewed by
+    the time the JIT spends compiling the loop during those first runs.
+    """
     number = 1
     while True:
         elapsed = sample(number)
         if elapsed >= target_s / 20 or number >= 10**9:
             break
         number *= 10
+    for _ in range(2):
+        number = max(1, round(number * target_s / max(elapsed, 1e-9)))
+        elapsed = sample(number)
     return max(1, round(number * target_s / max(elapsed, 1e-9)))
 
 
