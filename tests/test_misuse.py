@@ -133,6 +133,17 @@ _OPERATIONS: List[Tuple[Any, ...]] = (
 )
 
 
+def _pickling_difference(expected: Any, got: Any) -> bool:
+    """DELIBERATE: copying a proxy whose name lookup raises AttributeError.
+
+    ``copy`` then falls back to ``__reduce_ex__``: Werkzeug's proxy recurses
+    until RecursionError, ctxlocal's refuses to be pickled (see the README's
+    differences).
+    """
+    return expected == ("raised", "RecursionError") and got == (
+        "raised", "builtins", "TypeError", "cannot pickle 'LocalProxy' object")
+
+
 @pytest.mark.parametrize("proxy", _UNRESOLVABLE)
 def test_unresolvable_proxy_matches_werkzeug(impl: types.SimpleNamespace, proxy: int) -> None:
     """Every operation on a proxy that cannot reach its target, as Werkzeug."""
@@ -141,7 +152,7 @@ def test_unresolvable_proxy_matches_werkzeug(impl: types.SimpleNamespace, proxy:
         program = [("hold", 5), (operation[0], proxy, *operation[1:])]
         expected = run_program(werkzeug.local, program, skip_unresolvable=False)
         got = run_program(impl, program, skip_unresolvable=False)
-        if got != expected:
+        if got != expected and not _pickling_difference(expected[-1], got[-1]):
             differences.append(f"{operation}: werkzeug {expected[-1]!r}, ctxlocal {got[-1]!r}")
     assert not differences, "\n".join(differences)
 

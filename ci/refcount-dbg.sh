@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Reference-leak check under a debug build of CPython (Debian's python3.11-dbg).
+#
+# 1. Installs python3.11-dbg (and python3.11-dev, python3.11-venv) with apt
+#    when missing.
+# 2. Copies the checkout (tracked and untracked, not ignored files) to a
+#    temporary directory, so the normal in-place build is left alone, and
+#    builds the compiled module there with the debug interpreter, from a venv
+#    holding Cython, setuptools and the test requirements.
+# 3. Runs tests/test_refcount.py (step 2 of the task: no growth of
+#    sys.gettotalrefcount() over rounds of each operation family), checking
+#    that it ran for both implementations and was not skipped, then the whole
+#    test suite (step 1), all with CTXLOCAL_NO_EXTENSIONS=0 (the compiled
+#    module is required) and CTXLOCAL_REQUIRE_DEBUG=1 (test_refcount.py errors
+#    instead of skipping without sys.gettotalrefcount).
+#
+# Usage: ci/refcount-dbg.sh [pytest args...]   (default: the whole suite)
+# Environment: CTXLOCAL_DBG_KEEP=1 keeps the temporary directory.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PY=python3.11-dbg
+
+if ! command -v "$PY" >/dev/null || ! "$PY" -c "import ensurepip" 2>/dev/null; then
+    PACKAGES=(python3.11-dbg python3.11-dev python3.11-venv)
+    apt-get -o DPkg::Lock::Timeout=600 install -y -q "${PACKAGES[@]}" \
+        || { apt-get update -q && apt-get -o DPkg::Lock::Timeout=600 install -y -q "${PACKAGES[@]}"; }
+fi
+"$PY" -c "import sys; assert hasattr(sys, 'gettotalrefcount'), 'not a debug build'"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ctxlocal-dbg.XXXXXX")
+if [ "${CTXLOCAL_DBG_KEEP:-0}" != 1 ]; then
+    trap 'rm -rf "$WORK"' EXIT
+fi
+
+# A copy without build products: the .so files of the release build must not be picked up.
+mkdir "$WORK/src"
+(cd "$ROOT" && git ls-files -z --cached --others --exclude-standard) \
+    | (cd "$ROOT" && xargs -0 cp --parents -t "$WORK/src")
+
+"$PY" -m venv "$WORK/venv"
+VPY="$WORK/venv/bin/python"
+"$VPY" -m pip install -q --disable-pip-version-check \
+    "Cython>=3.0.10" setuptools pytest hypothesis "werkzeug>=3.1" greenlet "flask[async]" \
+    cibuildwheel pyyaml packaging
+
+cd "$WORK/src"
+CTXLOCAL_NO_EXTENSIONS=0 "$VPY" setup.py -q build_ext --inplace
+"$VPY" -c "import ctxlocal._local_c as m, sys; print('built', m.__file__, 'debug:', hasattr(sys, 'gettotalrefcount'))"
+
+export CTXLOCAL_NO_EXTENSIONS=0 CTXLOCAL_REQUIRE_DEBUG=1
+PYTEST=("$VPY" -m pytest -p no:cacheprovider -q -rs
+        -W "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning")
+FAILED=0
+
+# The refcount checks, on their own first so that their result shows even
+# when another test fails. They must run for both implementations, unskipped.
+LOG="$WORK/refcount.log"
+"${PYTEST[@]}" tests/test_refcount.py 2>&1 | tee "$LOG" || FAILED=1
+if grep -q "SKIPPED" "$LOG" || ! grep -q "passed" "$LOG"; then
+    echo "refcount-dbg: tests/test_refcount.py did not run (skipped?) under $PY" >&2
+    FAILED=1
+fi
+"${PYTEST[@]}" --co tests/test_refcount.py | grep -q "test_no_reference_leak\[cython-" \
+    || { echo "refcount-dbg: no refcount test ran against the compiled module" >&2; FAILED=1; }
+
+# The whole test suite under the debug interpreter.
+"${PYTEST[@]}" "${@:-tests}" || FAILED=1
+
+if [ "$FAILED" != 0 ]; then
+    echo "refcount-dbg: FAILED under $PY" >&2
+    exit 1
+fi
+echo "refcount-dbg: OK"
