@@ -36,6 +36,9 @@ Method
   the floor's included, so "× floor" slightly understates the overhead of a
   fast operation. The table shows the median over the rounds and half the
   interquartile range; the JSON file has every sample.
+* Ratios (speed-up vs Werkzeug, × floor) are the median over rounds of the
+  ratio of the two samples of a round, taken a fraction of a second apart: a
+  slow patch of the machine that hits one round cancels out in its ratio.
 * Thread scaling: 1, 2, 4 and 8 threads read through one shared proxy at once,
   each having bound its own value in its own context; a sample is the time
   from a barrier that releases all threads until the last one ends, divided

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import statistics
 import sys
 import time
 from dataclasses import fields
@@ -18,6 +19,7 @@ __all__ = [
     "environment",
     "format_table",
     "load_json",
+    "paired_ratio",
     "python_tag",
     "write_chart",
     "write_json",
@@ -108,10 +110,25 @@ def _cell(result: Optional[Result], throughput: bool) -> str:
     return f"{value} ±{spread:.0f}%"
 
 
+def paired_ratio(numerator: Result, denominator: Result) -> float:
+    """The median over rounds of ``numerator / denominator``.
+
+    Sample ``i`` of every implementation comes from round ``i``, taken within
+    a fraction of a second of the others, so the ratio of a pair is free of
+    the machine's drift between rounds; with unequal sample counts (not from
+    the same run) this falls back to the ratio of the medians.
+    """
+    if len(numerator.samples_ns) != len(denominator.samples_ns):
+        return numerator.median_ns / denominator.median_ns
+    return statistics.median(
+        n / d for n, d in zip(numerator.samples_ns, denominator.samples_ns)
+    )
+
+
 def _ratio(numerator: Optional[Result], denominator: Optional[Result]) -> str:
     if numerator is None or denominator is None or not (numerator.samples_ns and denominator.samples_ns):
         return "—"
-    ratio = numerator.median_ns / denominator.median_ns
+    ratio = paired_ratio(numerator, denominator)
     return f"{ratio:.2f}×" if ratio < 10 else f"{ratio:.1f}×" if ratio < 100 else f"{ratio:.0f}×"
 
 
@@ -160,8 +177,9 @@ def _header_lines(env: Dict[str, Any]) -> List[str]:
         f"method: median of {env['rounds']} interleaved samples of ~{env['sample_seconds'] * 1e3:.0f} ms"
         f" ({'CPU time: the thread’s, or all threads’ for thread scaling' if env['timer'] == 'cpu' else 'wall time'})"
         " per cell, ± half the interquartile range; ns per operation including the"
-        f" loop's own cost ({env.get('empty_loop_ns', float('nan')):.1f} ns per empty iteration); speed-up = werkzeug time / ctxlocal time; × floor = ctxlocal"
-        " time / floor time (1.00× = no overhead)"
+        f" loop's own cost ({env.get('empty_loop_ns', float('nan')):.1f} ns per empty iteration);"
+        " speed-up = werkzeug time / ctxlocal time, × floor = ctxlocal time / floor time"
+        " (1.00× = no overhead), each the median of the ratios within a round"
         + (" [--quick: rough figures]" if env["quick"] else "")
     )
     lines.append(f"command: {env['command']}")
