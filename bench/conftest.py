@@ -2,7 +2,11 @@
 
 The suite is not part of the normal test run (``testpaths = ["tests"]``).
 ``python -m pytest bench --benchmark-disable -q`` runs each benchmark once,
-as a quick check that every operation works on every implementation.
+as a quick check that every operation works on every implementation, plus a
+tiny end-to-end run of ``python -m bench`` (``test_bench_cli.py``); a few
+seconds in all. Without ``--benchmark-disable`` it takes minutes; compare
+implementations with ``--benchmark-group-by=group`` and runs with
+``--benchmark-autosave`` then ``--benchmark-compare``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,60 @@
+"""``python -m bench`` end to end, on a tiny run: table, JSON, Markdown, re-reading the JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from .__main__ import main
+from .ops import OPS, select, select_thread_counts
+from .report import paired_ratio
+from .runner import Result
+from .suite import IMPLS
+
+TINY = ["--rounds", "2", "--sample-ms", "0.2"]
+
+
+def test_run_writes_table_json_and_markdown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main([*TINY, "--ops", "op:eq,threads-2*", "--output-dir", str(tmp_path)])
+    assert status == 0
+    table = capsys.readouterr().out
+    assert "p == 42" in table and "threads" in table
+
+    (json_path,) = tmp_path.glob("results-*.json")
+    data = json.loads(json_path.read_text(encoding="utf-8"))
+    cells = {(r["op"], r["impl"]) for r in data["results"]}
+    assert cells == {(op, impl.name) for op in ("op:eq", "threads-2:read") for impl in IMPLS}
+    assert all(len(r["samples_ns"]) == 2 and r["median_ns"] > 0 for r in data["results"])
+    markdown = next(tmp_path.glob("table-*.md")).read_text(encoding="utf-8")
+    assert "| `p == 42` |" in markdown
+
+    assert main(["--report", str(json_path), "--markdown", "--no-save"]) == 0
+    assert capsys.readouterr().out == markdown
+
+
+def test_every_case_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    # A case that raises would make main() return 1 and list it under "errors".
+    assert main(["--rounds", "1", "--sample-ms", "0.05", "--no-save"]) == 0
+    assert "error" not in capsys.readouterr().out
+
+
+def test_selection_by_substring_and_glob() -> None:
+    assert [op.name for op in select(["depth-1000"])] == ["depth-1000:push+pop", "depth-1000:top"]
+    assert {op.group for op in select(["ident-*"])} == {"ident mode"}
+    assert select([]) == OPS
+    assert select_thread_counts(["threads-[48]*"]) == [4, 8]
+
+
+def test_paired_ratio_pairs_samples_of_the_same_round() -> None:
+    slow = Result("op", "label", "group", "werkzeug", "stmt", 1, [10.0, 40.0, 20.0])
+    fast = Result("op", "label", "group", "pure", "stmt", 1, [5.0, 20.0, 10.0])
+    # A slow patch of the machine hits the third round of "drifted" only: the
+    # median of the per-round ratios keeps 2x, the ratio of the medians does not.
+    drifted = Result("op", "label", "group", "pure", "stmt", 1, [5.0, 20.0, 40.0])
+    assert paired_ratio(slow, fast) == 2.0
+    assert paired_ratio(slow, drifted) == 2.0
+    assert slow.median_ns / drifted.median_ns == 1.0
