@@ -53,8 +53,12 @@ def _deltas(operation: Callable[[], Any]) -> List[int]:
     return deltas
 
 
-def _targets() -> List[Any]:
-    return [3, 2.5, "s", [1, 2], {"k": 1}, None, Box(), Raiser(), make_echo(), iter([1, 2])]
+# Fresh targets for each round: in-place operators grow a list target, and a
+# growing list holds one more reference per operation.
+_TARGETS: List[Callable[[], Any]] = [
+    lambda: 3, lambda: 2.5, lambda: "s", lambda: [1, 2], lambda: {"k": 1}, lambda: None,
+    Box, Raiser, make_echo, lambda: iter([1, 2]),
+]
 
 
 def _every_dunder(impl: types.SimpleNamespace) -> Callable[[], Any]:
@@ -65,11 +69,10 @@ def _every_dunder(impl: types.SimpleNamespace) -> Callable[[], Any]:
     operations += [lambda p, op=op: op(p, 2) for op in _BINARY.values()]
     operations += [lambda p, op=op: op([1], p) for op in _BINARY.values()]
     operations += [lambda p, op=op: op(p, [3]) for op in _INPLACE.values()]
-    targets = _targets()
 
     def run() -> None:
-        for target in targets:
-            holder[0] = target
+        for make in _TARGETS:
+            holder[0] = make()
             for operation in operations:
                 try:
                     operation(proxy)
