@@ -97,11 +97,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--list", action="store_true", help="list the operations and exit")
     parser.add_argument("--output-dir", default=RESULTS_DIR,
-                        help="where the JSON and the chart go (default: bench/results)")
-    parser.add_argument("--no-save", action="store_true", help="write neither JSON nor chart")
+                        help="where the JSON, Markdown table and chart go (default: bench/results)")
+    parser.add_argument("--no-save", action="store_true", help="write no file, only print the table")
     parser.add_argument("--report", metavar="JSON",
                         help="measure nothing: print the table of a results JSON file"
-                             " (and redraw its chart next to it, unless --no-save)")
+                             " (and rewrite its Markdown table and chart next to it, unless --no-save)")
     return parser
 
 
