@@ -209,6 +209,7 @@ cdef class Local:
         self._var = context_var
         self._idents = None
 
+    @cython.final
     cdef inline object _values(self):
         if self._idents is None:
             values = _var_get(self._var)
@@ -223,6 +224,7 @@ cdef class Local:
         """Return a proxy to the attribute ``name`` of this local."""
         return LocalProxy(self, name, unbound_message=unbound_message)
 
+    @cython.final
     cdef inline void _set_values(self, object values) except *:
         if self._idents is None:
             _var_set(self._var, values)
@@ -345,6 +347,7 @@ cdef class StackView:
         self._top = top
         self._items = None
 
+    @cython.final
     cdef list _list(self):
         cdef list items = self._items
         if items is None:
@@ -436,6 +439,7 @@ cdef class LocalStack:
         self._var = context_var
         self._idents = None
 
+    @cython.final
     cdef inline object _get_top(self):
         if self._idents is None:
             stored = _var_get(self._var)
@@ -445,6 +449,7 @@ cdef class LocalStack:
             return stored
         return _as_nodes(stored)
 
+    @cython.final
     cdef inline void _set_top(self, object node) except *:
         if self._idents is None:
             _var_set(self._var, node)
@@ -578,6 +583,7 @@ cdef class LocalProxy:
             raise TypeError(f"Don't know how to proxy '{type(local)}'.")
         self._local = local
 
+    @cython.final
     cdef inline object _named(self, object obj):
         if self._name is None:
             return obj
@@ -587,6 +593,7 @@ cdef class LocalProxy:
             return self._name(obj)
         return getattr(obj, self._name)
 
+    @cython.final
     cdef inline object _get(self):
         """The object the forwarded operations act on.
 
@@ -600,6 +607,7 @@ cdef class LocalProxy:
             return _innermost(obj)
         return obj
 
+    @cython.final
     cdef object _target(self):
         cdef PyObject *value = NULL
         cdef _Kind kind = self._kind

@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional
 def adopt(obj: Any, local_type: Callable[[Any], Any], stack_type: Callable[[Any], Any]) -> Optional[Any]:
     """A ``local_type``/``stack_type`` over ``obj``'s storage if ``obj`` is Werkzeug's, else None."""
     cls = type(obj)
-    if cls.__module__ != "werkzeug.local":
+    if cls.__module__ != "werkzeug.local":  # also ctxlocal's own classes
         return None
     if cls.__name__ == "Local":
         return local_type(object.__getattribute__(obj, "_Local__storage"))

@@ -213,8 +213,8 @@ class StackView:
         return self._list().count(value)
 
 
+# push() makes its view without running __init__ (a Python frame).
 _new_view = object.__new__
-_set_view_top = StackView.__dict__["_top"].__set__
 
 
 def _as_nodes(stored: Any) -> Optional[Tuple[Any, Any]]:
@@ -268,7 +268,7 @@ class LocalStack:
         node = (obj, below)
         storage.set(node)
         view = _new_view(StackView)
-        _set_view_top(view, node)
+        view._top = node
         return view
 
     def pop(self) -> Any:
@@ -430,20 +430,20 @@ class LocalProxy:
         if unbound_message is None:
             unbound_message = "object is not bound"
 
-        if not isinstance(local, (Local, LocalStack, ContextVar)):
-            local = adopt(local, Local, LocalStack) or local
-        if isinstance(local, Local):
-            if get_name is None:
-                raise TypeError("'name' is required when proxying a 'Local' object.")
-            get_current = _from_local(local, get_name, unbound_message)
-        elif isinstance(local, LocalStack):
-            get_current = _from_stack(local, get_name, unbound_message)
-        elif isinstance(local, ContextVar):
+        if isinstance(local, ContextVar):
             get_current = _from_var(local, get_name, unbound_message)
-        elif callable(local):
-            get_current = _from_callable(local, get_name)
         else:
-            raise TypeError(f"Don't know how to proxy '{type(local)}'.")
+            local = adopt(local, Local, LocalStack) or local
+            if isinstance(local, Local):
+                if get_name is None:
+                    raise TypeError("'name' is required when proxying a 'Local' object.")
+                get_current = _from_local(local, get_name, unbound_message)
+            elif isinstance(local, LocalStack):
+                get_current = _from_stack(local, get_name, unbound_message)
+            elif callable(local):
+                get_current = _from_callable(local, get_name)
+            else:
+                raise TypeError(f"Don't know how to proxy '{type(local)}'.")
 
         _object_setattr(self, "_ctxlocal_wrapped", local)
         _object_setattr(self, "_ctxlocal_get", get_current)
