@@ -203,7 +203,7 @@ class Env:
         holder = self.holder
         proxy_cls = module.LocalProxy
         self.sub_proxy = type(
-            "SubProxy", (proxy_cls,), {"extra": "sub", "describe": lambda self: "described"}
+            "SubProxy", (proxy_cls,), {"extra": "sub"}
         )
 
         def held() -> Any:

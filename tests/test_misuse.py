@@ -39,10 +39,6 @@ def _del_missing(m: Any) -> Any:
     del local.missing
 
 
-def _proxy_target(value: Any) -> Case:
-    return lambda m: m.LocalProxy(lambda: value)
-
-
 def _on(target: Any, op: Callable[[Any], Any]) -> Case:
     return lambda m: op(m.LocalProxy(lambda: target))
 
