@@ -143,18 +143,14 @@ cdef class _IdentSlots:
     def __cinit__(self, func):
         self.store = IdentStore(func)
         self.func = func
-        data = self.store.data
-        if type(data) is dict:
-            self.data = data
-            self.weak = False
-        else:  # a WeakKeyDictionary keyed by greenlets: func is greenlet.getcurrent
-            self.data = data.data
-            self.weak = True
+        self.data = self.store.cells
+        self.weak = self.store.cells is not self.store.data
+        if self.weak:  # keyed by greenlets: func is greenlet.getcurrent
             self.getcurrent = _load_greenlet_getcurrent()
 
-    cdef inline object get(self):
-        """The current ident's slot, or None."""
-        cdef PyObject *slot
+    @cython.final
+    cdef inline object key(self):
+        """The current ident as ``data`` is keyed."""
         cdef PyObject *current
         if self.getcurrent != NULL:
             current = self.getcurrent()
@@ -165,15 +161,29 @@ cdef class _IdentSlots:
         else:
             ident = PyObject_CallNoArgs(self.func)
         if self.weak:
-            ident = PyWeakref_NewRef(ident, None)
-        slot = PyDict_GetItemWithError(self.data, ident)
+            return PyWeakref_NewRef(ident, None)
+        return ident
+
+    @cython.final
+    cdef inline object get(self):
+        """The current ident's slot, or None."""
+        cdef PyObject *slot = PyDict_GetItemWithError(self.data, self.key())
         if slot == NULL:
             return None
         return <object>slot
 
+    @cython.final
     cdef inline void set(self, object slot) except *:
-        """Set the current ident's slot; an empty one is dropped."""
-        self.store.set(slot)
+        """Set the current ident's slot (IdentStore.set, in C for an existing one)."""
+        key = self.key()
+        if PyDict_Contains(self.data, key):
+            PyDict_SetItem(self.data, key, slot)
+        else:
+            self.store.set(slot)  # a new slot: IdentStore arranges its release
+
+    @cython.final
+    cdef inline void discard(self) except *:
+        self.store.discard()
 
 
 # ------------------------------------------------------------------ Local ---
@@ -224,15 +234,11 @@ cdef class Local:
         """Return a proxy to the attribute ``name`` of this local."""
         return LocalProxy(self, name, unbound_message=unbound_message)
 
-    @cython.final
-    cdef inline void _set_values(self, object values) except *:
-        if self._idents is None:
-            _var_set(self._var, values)
-        else:
-            self._idents.set(values)
-
     def __release_local__(self):
-        self._set_values({})
+        if self._idents is None:
+            _var_set(self._var, {})
+        else:
+            self._idents.discard()
 
     def __getattribute__(self, name):
         cdef PyObject *value
@@ -257,21 +263,32 @@ cdef class Local:
         if name == "__ident_func__" or name == "__storage__":
             object.__setattr__(self, name, value)
             return
-        values = self._idents.get() if self._idents is not None else _var_get(self._var)
+        if self._idents is not None:
+            # Ident mode knows no copied contexts: change the slot in place.
+            slot = self._idents.get()
+            if slot is None:
+                self._idents.set({name: value})
+            else:
+                slot[name] = value
+            return
+        values = _var_get(self._var)
         if values is None:
             values = {name: value}
         else:
             values = PyDict_Copy(values) if type(values) is dict else values.copy()
             values[name] = value
-        self._set_values(values)
+        _var_set(self._var, values)
 
     def _ctxlocal_delattr(self, name):
         values = self._values()
         if name not in values:
             raise AttributeError(name)
+        if self._idents is not None:
+            del values[name]
+            return
         values = values.copy()
         del values[name]
-        self._set_values(values)
+        _var_set(self._var, values)
 
     @property
     def __ident_func__(self):
@@ -457,7 +474,10 @@ cdef class LocalStack:
             self._idents.set(node)
 
     def __release_local__(self):
-        self._set_top(None)
+        if self._idents is None:
+            _var_set(self._var, None)
+        else:
+            self._idents.discard()
 
     def push(self, obj):
         """Add ``obj`` on top of the stack and return the stack, bottom first."""
@@ -504,7 +524,7 @@ cdef class LocalStack:
             node = _var_get(self._var)
             items = [] if not node else [(default_ident_func()(), node)]
         else:
-            items = list(self._idents.store.data.items())
+            items = [(ident, top) for ident, top in list(self._idents.store.data.items()) if top]
         return {ident: {"stack": list(_view(_as_nodes(stored)))} for ident, stored in items}
 
 

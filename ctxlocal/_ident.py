@@ -86,18 +86,23 @@ def _thread_reaper() -> _ThreadReaper:
 
 
 class IdentStore:
-    """One local's slots, keyed by ``func()``; reads and writes like a ContextVar.
+    """One local's slots, keyed by ``func()``.
 
-    ``get(default)`` and ``set(value)`` have a ContextVar's signatures, so a
-    local uses either as its storage. ``data`` is the live mapping
-    ``{ident: slot}`` that ``__storage__`` exposes (for a ``Local`` a slot is
-    the dict of its values; for a ``LocalStack``, the top of its stack).
+    ``get(default)`` and ``set(slot)`` read and write the running ident's slot
+    with a ContextVar's signatures. A ``Local``'s slot is the dict of its values,
+    changed in place as Werkzeug 1.0 did; a ``LocalStack``'s is the top of its
+    stack (``None`` once popped empty; the slot itself goes when its thread or
+    greenlet ends, or on :meth:`discard`). ``data`` is the live mapping
+    ``{ident: slot}`` behind ``__storage__``.
     """
 
-    __slots__ = ("func", "data", "_reaped_by_thread", "__weakref__")
+    __slots__ = ("func", "data", "cells", "_reaped_by_thread", "__weakref__")
 
     func: Callable[[], Any]
     data: MutableMapping[Any, Any]
+    # The dict that holds the slots: ``data`` itself, or for greenlets the
+    # WeakKeyDictionary's own dict, keyed by weak references to them.
+    cells: Dict[Any, Any]
 
     def __init__(self, func: Callable[[], Any]) -> None:
         if not callable(func):
@@ -107,21 +112,31 @@ class IdentStore:
         self.func = func
         self._reaped_by_thread = func is threading.get_ident
         if func is _greenlet_getcurrent() and func is not None:
-            self.data = weakref.WeakKeyDictionary()
+            greenlets: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+            self.data = greenlets
+            self.cells = greenlets.data  # type: ignore[attr-defined]  # its own dict
         else:
-            self.data = {}
+            self.data = self.cells = {}
 
     def get(self, default: Any = None) -> Any:
-        """Return the current ident's slot, or ``default``."""
-        return self.data.get(self.func(), default)
+        """Return the current ident's slot, or ``default`` if it has none."""
+        slot = self.data.get(self.func())
+        return default if slot is None else slot
 
     def set(self, slot: Any) -> None:
-        """Set the current ident's slot; an empty one (``None``, ``{}``) is dropped."""
+        """Set the current ident's slot."""
         ident = self.func()
-        data = self.data
-        if not slot:
-            data.pop(ident, None)
+        cells = self.cells
+        key = ident if cells is self.data else weakref.ref(ident)
+        if key in cells:
+            # An existing slot keeps its key, and with it the weak reference
+            # whose callback drops the slot when the greenlet goes.
+            cells[key] = slot
             return
-        if self._reaped_by_thread and ident not in data:
+        if self._reaped_by_thread:
             _thread_reaper().stores[id(self)] = weakref.ref(self)
-        data[ident] = slot
+        self.data[ident] = slot
+
+    def discard(self) -> None:
+        """Drop the current ident's slot, if any."""
+        self.data.pop(self.func(), None)

@@ -74,7 +74,11 @@ class Local:
         return LocalProxy(self, name, unbound_message=unbound_message)
 
     def __release_local__(self) -> None:
-        self._ctxlocal_storage.set({})
+        storage = self._ctxlocal_storage
+        if type(storage) is IdentStore:
+            storage.discard()
+        else:
+            storage.set({})
 
     def __getattr__(self, name: str) -> Any:
         value = self._ctxlocal_storage.get(_EMPTY_VALUES).get(name, _MISSING)
@@ -87,6 +91,14 @@ class Local:
             object.__setattr__(self, name, value)
             return
         storage = self._ctxlocal_storage
+        if type(storage) is IdentStore:
+            # Ident mode knows no copied contexts: change the slot in place.
+            slot = storage.get(None)
+            if slot is None:
+                storage.set({name: value})
+            else:
+                slot[name] = value
+            return
         values = storage.get(_EMPTY_VALUES).copy()
         values[name] = value
         storage.set(values)
@@ -96,6 +108,9 @@ class Local:
         values = storage.get(_EMPTY_VALUES)
         if name not in values:
             raise AttributeError(name)
+        if type(storage) is IdentStore:
+            del values[name]
+            return
         values = values.copy()
         del values[name]
         storage.set(values)
@@ -257,7 +272,11 @@ class LocalStack:
         return _as_nodes(stored)
 
     def __release_local__(self) -> None:
-        self._ctxlocal_storage.set(None)
+        storage = self._ctxlocal_storage
+        if type(storage) is IdentStore:
+            storage.discard()
+        else:
+            storage.set(None)
 
     def push(self, obj: Any) -> StackView:
         """Add ``obj`` on top of the stack and return the stack, bottom first."""
@@ -314,7 +333,7 @@ class LocalStack:
         """``{ident: {"stack": [items]}}``, a snapshot (Werkzeug <= 1.0 layout)."""
         storage = self._ctxlocal_storage
         if type(storage) is IdentStore:
-            items = list(storage.data.items())
+            items = [(ident, top) for ident, top in list(storage.data.items()) if top]
         else:
             node = storage.get(None)
             items = [] if not node else [(default_ident_func()(), node)]
