@@ -17,6 +17,7 @@
 #   --quick    deselect tests marked slow; only an import check for the sdist
 #   --no-pypy  do not test the pure wheel on PyPy
 #   --no-sdist-test  do not install and test the sdist on its own
+#   --out DIR  output directory (default wheelhouse; its ctxlocal-* files are replaced)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

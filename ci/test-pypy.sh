@@ -5,7 +5,7 @@
 # (the given pure wheel, or else the checkout, which builds pure on PyPy) and
 # runs the suite from outside the source tree with CTXLOCAL_NO_EXTENSIONS
 # unset: PyPy must choose IMPLEMENTATION == "python" by itself. greenlet is
-# PyPy's built-in module (no greenlet package is installed on PyPy).
+# PyPy's built-in module (PyPI's, which SQLAlchemy pulls in, is removed).
 #
 # Usage: ci/test-pypy.sh [--wheel PATH] [--quick] [--report FILE]
 # Environment: PYPY (default pypy3). On Debian, when pypy3 is missing and we
