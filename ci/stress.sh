@@ -27,5 +27,6 @@ cd "$(dirname "$0")/.."
 export CTXLOCAL_STRESS_SCALE=${CTXLOCAL_STRESS_SCALE:-1.0}
 export CTXLOCAL_HYPOTHESIS_EXAMPLES=${CTXLOCAL_HYPOTHESIS_EXAMPLES:-5000}
 exec "${PYTHON:-python3}" -m pytest -p no:cacheprovider -q --durations=15 \
+    -W "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning" \
     tests/test_isolation_load.py tests/test_memory.py \
     tests/test_differential.py tests/test_fuzz_proxy.py "$@"

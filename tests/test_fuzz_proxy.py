@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import copy
 import gc
+import os
+import subprocess
 import sys
 import threading
 import types
+from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
@@ -24,6 +27,8 @@ from hypothesis import strategies as st
 
 from _differential import _BINARY, _INPLACE, _UNARY, VALUES, norm, Env
 from _hypothesis_ci import ci_settings
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Ops whose meaning involves the proxy object itself, not only its target.
 _PROXY_ONLY = {"current", "wrapped"}
@@ -242,3 +247,33 @@ def test_proxy_after_its_data_is_gone(impl: types.SimpleNamespace, make: Any) ->
             assert name in {"repr", "bool", "dir", "class", "isinstance", "format"}, name
     assert repr(proxy) == "<LocalProxy unbound>"
     assert not proxy
+
+
+# A proxy that reaches itself: a bound Local attribute, a stack top, a
+# ContextVar or a function whose value is the proxy, read through a name.
+_SELF_REFERENCE = {
+    "local": "local = m.Local(); p = m.LocalProxy(local, 'a.real'); local.a = p",
+    "stack": "stack = m.LocalStack(); p = m.LocalProxy(stack, 'real'); stack.push(p)",
+    "var": "var = ContextVar('v'); p = m.LocalProxy(var, 'real'); var.set(p)",
+    "function": "box = []; p = m.LocalProxy(lambda: box[0], 'real'); box.append(p)",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_SELF_REFERENCE))
+def test_proxy_reaching_itself_raises_recursion_error(
+    impl: types.SimpleNamespace, kind: str
+) -> None:
+    """RecursionError as in Werkzeug, never a crash (run in a child process)."""
+    script = "\n".join([
+        "import importlib, sys",
+        "from contextvars import ContextVar",
+        f"m = importlib.import_module({impl.module.__name__!r})",
+        _SELF_REFERENCE[kind],
+        "try:",
+        "    p._get_current_object()",
+        "except RecursionError:",
+        "    print('RecursionError')",
+    ])
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert (result.returncode, result.stdout.strip()) == (0, "RecursionError"), result.stderr
