@@ -37,9 +37,11 @@ BINARY = sorted(_BINARY)
 INPLACE = sorted(_INPLACE)
 # Operators that dispatch to the right operand's method; the others (format,
 # getattr, ...) take the proxy as a plain argument and name its type in errors.
-REFLECTED = ["add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "divmod", "pow",
+REFLECTED = ["add", "sub", "mul", "matmul", "truediv", "floordiv", "divmod", "pow",
              "lshift", "rshift", "and", "xor", "or", "eq", "ne"]
-# (``x < proxy`` runs ``target > x``: an error then names ``>``, as in Werkzeug.)
+# Not "mod": ``"s" % proxy`` formats with the proxy itself (a mapping, as it has
+# __getitem__) before __rmod__ is tried. Not "<": ``x < proxy`` runs
+# ``target > x``, so an error names ``>`` (as in Werkzeug).
 
 _EXCEPTIONS = [ValueError, KeyError, TypeError, AttributeError, RuntimeError, ZeroDivisionError,
                LookupError]
@@ -197,7 +199,7 @@ def test_proxy_behaves_as_its_target(
     if spec[0] != "class":
         return
     # Nothing here is in a reference cycle: the targets die now, running __del__.
-    del through_proxy, direct, proxy, got_result, expected_result
+    through_proxy = direct = proxy = got_result = expected_result = None
     for exc_type in unraisable:
         # Only the target's __del__ may have raised, with the target's exception.
         assert issubclass(exc_type, tuple(_EXCEPTIONS))
