@@ -68,9 +68,7 @@ cdef extern from "Python.h":
     void PyType_Modified(PyTypeObject *type)
     int Py_GetRecursionLimit()
     void *PyCapsule_Import(const char *name, int no_block) except? NULL
-    # Nonzero (not -1) with RecursionError set when the limit is reached.
-    int Py_EnterRecursiveCall(const char *where) except *
-    void Py_LeaveRecursiveCall()
+    PyObject *PyThreadState_GetDict()  # borrowed; never NULL with a thread state
     ctypedef int (*setattrofunc)(PyObject *, PyObject *, PyObject *) except -1
     ctypedef struct _TypeWithSlots "PyTypeObject":
         setattrofunc tp_setattro
@@ -988,26 +986,38 @@ cdef class LocalProxy:
         return _deepcopy(self._get(), memo)
 
 
+# Key, in the thread state's dict, of the nesting depth of _innermost().
+cdef str _NESTING_KEY = "ctxlocal._local_c.proxy-nesting"
+
+
 cdef object _innermost(object obj):
     """Follow proxies to the first object that is not one.
 
     Bounded twice: the loop by the recursion limit (a cycle of proxies), and
-    the nesting through named proxies (whose names are looked up on proxies)
-    by CPython's own recursion check.
+    the nesting (a named proxy looks its name up on a target that may be a
+    proxy, which resolves its own target...) by a per-thread depth counter.
+    CPython's own recursion counter is no guard here: from 3.12 on it counts
+    C calls against a limit the C stack may not hold at this depth.
     """
-    cdef int depth = 0
+    cdef int steps = 0
     cdef int limit = Py_GetRecursionLimit()
-    Py_EnterRecursiveCall(" while resolving a chain of proxies")
+    cdef dict thread_state = <dict>PyThreadState_GetDict()
+    nesting = thread_state.get(_NESTING_KEY, 0)
+    if nesting >= limit // 4:
+        raise RecursionError(
+            "maximum recursion depth exceeded while resolving a chain of proxies"
+        )
+    thread_state[_NESTING_KEY] = nesting + 1
     try:
         while isinstance(obj, LocalProxy):
-            depth += 1
-            if depth > limit:
+            steps += 1
+            if steps > limit:
                 raise RecursionError(
                     "maximum recursion depth exceeded while resolving a chain of proxies"
                 )
             obj = (<LocalProxy>obj)._target()
     finally:
-        Py_LeaveRecursiveCall()
+        thread_state[_NESTING_KEY] = nesting
     return obj
 
 

@@ -20,6 +20,7 @@ Any other ident function keeps Werkzeug 1.0's behaviour: slots stay until
 
 from __future__ import annotations
 
+import sys
 import threading
 import weakref
 from typing import Any, Callable, Dict, MutableMapping, Optional
@@ -53,13 +54,13 @@ def default_ident_func() -> Callable[[], Any]:
 class _ThreadReaper:
     """Lives in one thread's ``threading.local`` slot; dies with the thread.
 
-    When CPython tears the thread state down it drops the thread's
-    ``threading.local`` data while the thread still runs, before its ident can
-    be handed to a new thread, so popping ``ident`` here is never a race with a
-    successor thread.
+    CPython drops a thread's ``threading.local`` data while the thread shuts
+    down, before its ident can go to a new thread. Interpreters that collect
+    it later (PyPy) may run this after the ident was reused, so a store records
+    which reaper owns each slot and only the owner's death drops it.
     """
 
-    __slots__ = ("ident", "stores")
+    __slots__ = ("ident", "stores", "__weakref__")
 
     def __init__(self, ident: int) -> None:
         self.ident = ident
@@ -71,10 +72,13 @@ class _ThreadReaper:
         for store_ref in self.stores.values():
             store = store_ref()
             if store is not None:
-                store.data.pop(self.ident, None)
+                store.release_thread(self)
 
 
 _reapers = threading.local()
+# Whether a finished thread's threading.local data may outlive the reuse of
+# its ident (not on CPython, which drops it during the thread's shutdown).
+_LATE_THREAD_CLEANUP = sys.implementation.name != "cpython"
 
 
 def _thread_reaper() -> _ThreadReaper:
@@ -96,7 +100,7 @@ class IdentStore:
     ``{ident: slot}`` behind ``__storage__``.
     """
 
-    __slots__ = ("func", "data", "cells", "_reaped_by_thread", "__weakref__")
+    __slots__ = ("func", "data", "cells", "_reaped_by_thread", "_owners", "__weakref__")
 
     func: Callable[[], Any]
     data: MutableMapping[Any, Any]
@@ -111,6 +115,8 @@ class IdentStore:
             )
         self.func = func
         self._reaped_by_thread = func is threading.get_ident
+        # thread ident -> id of the _ThreadReaper of the thread that made the slot
+        self._owners: Dict[Any, int] = {}
         if func is _greenlet_getcurrent() and func is not None:
             greenlets: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
             self.data = greenlets
@@ -120,21 +126,44 @@ class IdentStore:
 
     def get(self, default: Any = None) -> Any:
         """Return the current ident's slot, or ``default`` if it has none."""
-        slot = self.data.get(self.func())
-        return default if slot is None else slot
+        ident = self.func()
+        slot = self.data.get(ident)
+        if slot is None:
+            return default
+        if _LATE_THREAD_CLEANUP and self._reaped_by_thread and self._stale(ident):
+            return default
+        return slot
+
+    def _stale(self, ident: Any) -> bool:
+        """Drop and report a slot left under ``ident`` by a finished thread."""
+        if self._owners.get(ident) == id(_thread_reaper()):
+            return False
+        self.data.pop(ident, None)
+        self._owners.pop(ident, None)
+        return True
+
+    def release_thread(self, reaper: _ThreadReaper) -> None:
+        """Drop the slot of the thread ``reaper`` belonged to, unless reused."""
+        if self._owners.get(reaper.ident) == id(reaper):
+            self.data.pop(reaper.ident, None)
+            del self._owners[reaper.ident]
 
     def set(self, slot: Any) -> None:
         """Set the current ident's slot."""
         ident = self.func()
         cells = self.cells
         key = ident if cells is self.data else weakref.ref(ident)
+        if _LATE_THREAD_CLEANUP and self._reaped_by_thread and key in cells:
+            self._stale(ident)
         if key in cells:
             # An existing slot keeps its key, and with it the weak reference
             # whose callback drops the slot when the greenlet goes.
             cells[key] = slot
             return
         if self._reaped_by_thread:
-            _thread_reaper().stores[id(self)] = weakref.ref(self)
+            reaper = _thread_reaper()
+            reaper.stores[id(self)] = weakref.ref(self)
+            self._owners[ident] = id(reaper)
         self.data[ident] = slot
 
     def discard(self) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import math
 import operator
+import sys
 from contextvars import ContextVar
 from types import GenericAlias
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
@@ -408,6 +409,9 @@ def _from_callable(
     return lambda: get_name(func())
 
 
+# PyPy's `with` looks __exit__ up before __enter__; CPython, the other way.
+_EXIT_LOOKED_UP_FIRST = sys.implementation.name == "pypy"
+
 _object_getattribute = object.__getattribute__
 _object_setattr = object.__setattr__
 
@@ -770,7 +774,11 @@ class LocalProxy:
         return math.ceil(_GET(self)())
 
     def __enter__(self) -> Any:
-        return getattr(_GET(self)(), "__enter__")()
+        obj = _GET(self)()
+        if _EXIT_LOOKED_UP_FIRST:
+            # Fail as Werkzeug's proxy fails there: on the first name looked up.
+            getattr(obj, "__exit__")
+        return getattr(obj, "__enter__")()
 
     def __exit__(self, *exc_info: Any) -> Any:
         return getattr(_GET(self)(), "__exit__")(*exc_info)
