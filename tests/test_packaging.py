@@ -25,9 +25,9 @@ from packaging.requirements import Requirement
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOW = REPO / ".github" / "workflows" / "wheels.yml"
 
-# The CPython versions with a compiled wheel: every stable release from 3.9 on,
-# and the free-threaded builds cibuildwheel offers (3.14t on; it has no 3.13t).
-VERSIONS = ["cp39", "cp310", "cp311", "cp312", "cp313", "cp314", "cp314t", "cp315", "cp315t"]
+# The CPython versions with a compiled wheel: every stable release from 3.9 on.
+# Free-threaded builds (cp314t, ...) get the pure wheel (see pyproject.toml).
+VERSIONS = ["cp39", "cp310", "cp311", "cp312", "cp313", "cp314", "cp315"]
 PLATFORM_TAGS = {
     "linux": [
         "manylinux_x86_64",

@@ -3,7 +3,8 @@
 The snippet is checked twice: with ``werkzeug.local`` (a control showing that
 it is valid Werkzeug code) and with ``ctxlocal``, which must give no errors
 and real types, not ``Any``, for the expressions revealed at the end.
-ctxlocal is found on ``MYPYPATH`` and checked like an installed library
+ctxlocal is found on ``MYPYPATH`` (from a checkout) or in site-packages (an
+installed wheel) and checked like an installed library
 (``--follow-imports=silent``), so only the user's code is judged.
 """
 
@@ -98,6 +99,10 @@ EXPECTED_REVEALS: Dict[str, List[str]] = {
     "manager": ["LocalManager"],
 }
 
+def _installed() -> bool:
+    return os.path.basename(PACKAGE_ROOT) in ("site-packages", "dist-packages")
+
+
 REVEAL = re.compile(r'^snippet\.py:(\d+): note: Revealed type is "(.*)"$')
 
 
@@ -106,7 +111,10 @@ def _mypy(tmp_path: Path, module: str) -> subprocess.CompletedProcess[str]:
     workdir.mkdir()
     (workdir / "snippet.py").write_text(SNIPPET.replace("MODULE", module))
     env = dict(os.environ)
-    env["MYPYPATH"] = PACKAGE_ROOT
+    # A source checkout goes on MYPYPATH; an installed ctxlocal (site-packages,
+    # which mypy refuses on MYPYPATH) is found through its py.typed marker.
+    if not _installed():
+        env["MYPYPATH"] = PACKAGE_ROOT
     return subprocess.run(
         [
             sys.executable,
