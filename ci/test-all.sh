@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Everything CI checks, from a fresh clone: the README's test command.
+#
+# 1. a venv (.venv) with the test requirements and the build tools;
+# 2. the extension built in place with CTXLOCAL_NO_EXTENSIONS=0, so a failed
+#    compile fails here instead of falling back to pure Python;
+# 3. the suite with the compiled implementation required (every test runs on
+#    both implementations), then with the pure one only;
+# 4. mypy --strict over the package, and the benchmark suite collected and
+#    run once without timing (smoke);
+# 5. the debug interpreter's reference counts and valgrind on the compiled
+#    module;
+# 6. the sdist and the wheels, each installed and tested from outside the tree:
+#    binary wheels for CPython 3.9 and 3.13, the pure wheel on PyPy.
+#
+# Environment: PYTHON (default python3) for the venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+step() { printf '\n==== %s\n' "$*"; }
+
+step "venv and requirements"
+"$PYTHON" -m venv .venv
+PY=$PWD/.venv/bin/python
+"$PY" -m pip install -q --upgrade pip
+"$PY" -m pip install -q -r requirements-test.txt "Cython>=3.0.10" "setuptools>=64" build
+
+step "compiled extension (required)"
+CTXLOCAL_NO_EXTENSIONS=0 "$PY" setup.py -q build_ext --inplace
+# Unset, the dispatcher must pick the compiled module by itself.
+env -u CTXLOCAL_NO_EXTENSIONS "$PY" -c 'import ctxlocal, sys; sys.exit(ctxlocal.IMPLEMENTATION != "cython")' \
+    || { echo "import ctxlocal did not pick the compiled implementation" >&2; exit 1; }
+
+step "test suite: compiled required, both implementations"
+CTXLOCAL_NO_EXTENSIONS=0 "$PY" -m pytest
+
+step "test suite: pure implementation only"
+CTXLOCAL_NO_EXTENSIONS=1 "$PY" -m pytest
+
+step "type check of the package (mypy --strict)"
+"$PY" -m mypy
+
+step "benchmark suite smoke run (no timing)"
+"$PY" -m pytest bench --benchmark-disable -q -p no:cacheprovider
+
+step "debug interpreter: reference counts"
+bash ci/refcount-dbg.sh
+
+step "valgrind memcheck"
+bash ci/valgrind.sh
+
+step "wheels and sdist"
+PYTHON="$PY" bash ci/build-wheels.sh --ci
+
+step "all checks passed"
