@@ -564,7 +564,7 @@ cdef class LocalProxy:
     """
 
     cdef object _local
-    cdef object _name       # None, an attribute name, or an attrgetter (dotted)
+    cdef object _name       # None, an attribute name, or a dotted name's parts
     cdef bint _dotted
     cdef object _message
     cdef _Kind _kind
@@ -577,9 +577,9 @@ cdef class LocalProxy:
 
     def __init__(self, local, name=None, *, unbound_message=None):
         if name is not None:
-            getter = operator.attrgetter(name)  # validates, as Werkzeug's does
+            operator.attrgetter(name)  # validates the name, as Werkzeug's does
             self._dotted = "." in name
-            self._name = getter if self._dotted else name
+            self._name = tuple(name.split(".")) if self._dotted else name
         else:
             self._dotted = False
             self._name = None
@@ -607,9 +607,15 @@ cdef class LocalProxy:
             return obj
         if isinstance(obj, LocalProxy):
             obj = _innermost(obj)
-        if self._dotted:
-            return self._name(obj)
-        return getattr(obj, self._name)
+        if not self._dotted:
+            return getattr(obj, self._name)
+        # attrgetter's walk, but each step's proxy resolved here, where a
+        # cycle through it is caught (attrgetter would recurse in C).
+        for part in <tuple>self._name:
+            if isinstance(obj, LocalProxy):
+                obj = _innermost(obj)
+            obj = getattr(obj, part)
+        return obj
 
     @cython.final
     cdef inline object _get(self):

@@ -9,8 +9,8 @@ a few bytes per operation exceeds it. The full counts are run by ci/stress.sh.
 from __future__ import annotations
 
 import gc
+import sys
 import threading
-import tracemalloc
 import types
 import weakref
 from contextvars import Context, ContextVar, copy_context
@@ -19,6 +19,15 @@ from typing import Any, Callable, Iterator, List
 import pytest
 
 from _workloads import Shared, Worker, run_to_end, scaled
+
+try:
+    import tracemalloc
+except ImportError:  # PyPy has no tracemalloc; the cycle tests still run there
+    tracemalloc = None  # type: ignore[assignment]
+
+needs_tracemalloc = pytest.mark.skipif(
+    tracemalloc is None, reason=f"{sys.implementation.name} has no tracemalloc"
+)
 
 MIXED_OPERATIONS = 1_000_000
 BORN_AND_FINISHED = 100_000
@@ -46,6 +55,7 @@ def _growth(sizes: List[int]) -> int:
     return max(sizes[1:]) - sizes[0]
 
 
+@needs_tracemalloc
 @pytest.mark.parametrize("mode", ["context", "ident"])
 def test_mixed_operations_do_not_grow(
     impl: types.SimpleNamespace, mode: str, traced: Callable[[], int]
@@ -96,6 +106,7 @@ def _safe_write(shared: Shared, token: int) -> None:
         pass
 
 
+@needs_tracemalloc
 @pytest.mark.parametrize("mode", ["context", "ident"])
 @pytest.mark.parametrize("kind", ["greenlet", "thread"])
 def test_finished_greenlets_and_threads_leave_nothing(

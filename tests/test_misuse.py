@@ -140,6 +140,37 @@ def _pickling_difference(expected: Any, got: Any) -> bool:
         "raised", "builtins", "TypeError", "cannot pickle 'LocalProxy' object")
 
 
+# DELIBERATE (README, "Differences from Werkzeug 3.1"): for these operations
+# CPython swallows the error Werkzeug's descriptor raises while the
+# interpreter looks the special method up, so Werkzeug answers with identity
+# equality or a TypeError; ctxlocal raises the proxy's own error, as for
+# every other operation.
+_SWALLOWED_BY_WERKZEUG = {("unary", "hash"), ("unary", "iter"), ("unary", "repr")} | {
+    (kind, name) for kind in ("binary", "reflected") for name in ("eq", "ne", "lt", "le", "gt", "ge")
+}
+
+
+def _swallowed_difference(operation: Tuple[Any, ...], got: Any) -> bool:
+    """ctxlocal raised the unbound proxy's error where Werkzeug's was swallowed."""
+    return (
+        tuple(operation[:2]) in _SWALLOWED_BY_WERKZEUG
+        and isinstance(got, tuple)
+        and got[:1] == ("raised",)
+        and got[2] in ("RuntimeError", "AttributeError")
+    )
+
+
+def _type_name_difference(expected: Any, got: Any) -> bool:
+    """DELIBERATE: the compiled proxy type's name in a message includes its module."""
+    return (
+        isinstance(expected, tuple)
+        and isinstance(got, tuple)
+        and len(got) == 4
+        and got[:3] == expected[:3]
+        and got[3].replace("MODULE.LocalProxy", "LocalProxy") == expected[3]
+    )
+
+
 @pytest.mark.parametrize("proxy", _UNRESOLVABLE)
 def test_unresolvable_proxy_matches_werkzeug(impl: types.SimpleNamespace, proxy: int) -> None:
     """Every operation on a proxy that cannot reach its target, as Werkzeug."""
@@ -148,7 +179,12 @@ def test_unresolvable_proxy_matches_werkzeug(impl: types.SimpleNamespace, proxy:
         program = [("hold", 5), (operation[0], proxy, *operation[1:])]
         expected = run_program(werkzeug.local, program, skip_unresolvable=False)
         got = run_program(impl, program, skip_unresolvable=False)
-        if got != expected and not _pickling_difference(expected[-1], got[-1]):
+        if (
+            got != expected
+            and not _pickling_difference(expected[-1], got[-1])
+            and not _swallowed_difference(operation, got[-1])
+            and not _type_name_difference(expected[-1], got[-1])
+        ):
             differences.append(f"{operation}: werkzeug {expected[-1]!r}, ctxlocal {got[-1]!r}")
     assert not differences, "\n".join(differences)
 
