@@ -157,6 +157,23 @@ def _outcome(
     return ("value",), result
 
 
+def _pypy_with_lookup_order(operation: Any, got: Any, expected: Any) -> bool:
+    """DELIBERATE, PyPy only: `with` on a target lacking the protocol.
+
+    PyPy's `with` looks ``__exit__`` up before ``__enter__``. On the bare
+    target the type lookup of ``__enter__`` fails first; on a proxy both names
+    exist, so the failure comes from the target's ``__exit__``, as with
+    Werkzeug's proxy, which the differential tests hold ctxlocal to.
+    """
+    return (
+        sys.implementation.name == "pypy"
+        and operation[1] == "with"
+        and got[:2] == expected[:2] == ("raised", AttributeError)
+        and "'__exit__'" in got[2]
+        and "'__enter__'" in expected[2]
+    )
+
+
 @pytest.fixture
 def unraisable() -> Iterator[Unraisable]:
     """Record exceptions raised by ``__del__`` instead of letting pytest fail on them."""
@@ -184,6 +201,8 @@ def test_proxy_behaves_as_its_target(
 
     got, got_result = _outcome(operation, proxy)
     expected, expected_result = _outcome(operation, direct, direct=True)
+    if _pypy_with_lookup_order(operation, got, expected):
+        return
     assert got == expected
     if got[0] != "value":
         return

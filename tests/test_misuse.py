@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import sys
 import threading
 import types
 from contextvars import ContextVar
@@ -171,7 +172,20 @@ def _type_name_difference(expected: Any, got: Any) -> bool:
     )
 
 
-@pytest.mark.parametrize("proxy", _UNRESOLVABLE)
+@pytest.mark.parametrize(
+    "proxy",
+    [
+        pytest.param(
+            index,
+            marks=pytest.mark.skipif(
+                index == 9 and sys.implementation.name == "pypy",
+                reason="on PyPy, Werkzeug's own run of this program raises out of the "
+                "harness (its AttributeError escapes a special-method lookup)",
+            ),
+        )
+        for index in _UNRESOLVABLE
+    ],
+)
 def test_unresolvable_proxy_matches_werkzeug(impl: types.SimpleNamespace, proxy: int) -> None:
     """Every operation on a proxy that cannot reach its target, as Werkzeug."""
     differences = []
