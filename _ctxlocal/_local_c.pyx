@@ -13,18 +13,18 @@ Two CPython details shape this file:
   the method cache) whether it defines a name; a name it does not define is
   forwarded at once, without first failing a normal lookup and raising.
 * ``object.__setattr__(local, "__ident_func__", f)`` must work (Werkzeug 1.0
-  code does it), but CPython refuses ``object.__setattr__`` on instances of a
-  C type with its own ``tp_setattro``. So ``Local`` keeps its fast setter as
-  an ordinary method and routes ``tp_setattro`` through the interpreter's
-  generic "call ``__setattr__`` from the type" slot, which CPython treats like a
-  Python class's and allows to be bypassed by ``object.__setattr__``.
+  code does it, and proxy subclasses with ``__slots__`` set their own slots
+  that way), but CPython refuses ``object.__setattr__`` on instances of a C
+  type with its own ``tp_setattro``. So ``Local`` and ``LocalProxy`` keep their
+  fast setters as ordinary methods and route ``tp_setattro`` through the
+  interpreter's generic "call ``__setattr__`` from the type" slot, which
+  CPython treats like a Python class's and lets ``object.__setattr__`` bypass.
 """
 
 cimport cython
 from cpython.object cimport PyObject, PyTypeObject, Py_TYPE
 from cpython.ref cimport Py_DECREF
-from cpython.dict cimport PyDict_Copy, PyDict_SetItem, PyDict_DelItem, PyDict_Contains
-from cpython.tuple cimport PyTuple_GET_ITEM
+from cpython.dict cimport PyDict_Copy, PyDict_SetItem, PyDict_Contains
 from cpython.weakref cimport PyWeakref_NewRef
 from cpython.unicode cimport PyUnicode_GET_LENGTH
 from cpython.number cimport (
@@ -118,13 +118,16 @@ cdef _GetCurrentGreenlet _greenlet_getcurrent = NULL
 cdef int _GREENLET_GETCURRENT_NUM = 4  # its index in the capsule, per greenlet.h
 
 
-cdef _GetCurrentGreenlet _load_greenlet_getcurrent() except? NULL:
+cdef _GetCurrentGreenlet _load_greenlet_getcurrent():
+    """greenlet's C-level getcurrent, or NULL if its capsule cannot be had."""
     global _greenlet_getcurrent
+    cdef void **api
     if _greenlet_getcurrent == NULL:
-        import greenlet  # noqa: F401  (the capsule lives in the loaded module)
-        api = <void **>PyCapsule_Import("greenlet._C_API", 0)
-        if api == NULL:
-            return NULL
+        try:
+            import greenlet  # noqa: F401  (the capsule lives in the loaded module)
+            api = <void **>PyCapsule_Import("greenlet._C_API", 0)
+        except (ImportError, AttributeError):
+            return NULL  # then _IdentSlots.key() calls greenlet.getcurrent as an object
         _greenlet_getcurrent = <_GetCurrentGreenlet>api[_GREENLET_GETCURRENT_NUM]
     return _greenlet_getcurrent
 
@@ -185,11 +188,6 @@ cdef class _IdentSlots:
 
 
 # ------------------------------------------------------------------ Local ---
-
-@cython.final
-cdef class _SetattrProbe:
-    pass
-
 
 cdef class Local:
     """A namespace of context-local attributes.

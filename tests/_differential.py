@@ -244,7 +244,14 @@ _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 _MODULES = re.compile(r"werkzeug\.local|ctxlocal\._local_py|ctxlocal\._local_c")
 
 
+# DELIBERATE: a compiled class's type name includes its module, so messages
+# naming the proxy type say "ctxlocal._local_c.LocalProxy" where Werkzeug's
+# (a Python class) say "LocalProxy".
+_COMPILED_TYPE_NAME = re.compile(r"\bctxlocal\._local_c\.(?=LocalProxy\b)")
+
+
 def _text(env: Env, text: str) -> str:
+    text = _COMPILED_TYPE_NAME.sub("", text)
     return _MODULES.sub("MODULE", _ADDRESS.sub("0x?", text))
 
 
