@@ -26,7 +26,7 @@ from cpython.object cimport PyObject, PyTypeObject, Py_TYPE
 from cpython.ref cimport Py_DECREF
 from cpython.dict cimport PyDict_Copy, PyDict_SetItem, PyDict_Contains
 from cpython.weakref cimport PyWeakref_NewRef
-from cpython.unicode cimport PyUnicode_GET_LENGTH
+from cpython.unicode cimport PyUnicode_CheckExact, PyUnicode_GET_LENGTH, PyUnicode_READ_CHAR
 from cpython.number cimport (
     PyNumber_Absolute, PyNumber_Add, PyNumber_And, PyNumber_Divmod, PyNumber_Float,
     PyNumber_FloorDivide, PyNumber_Index, PyNumber_InPlaceAdd, PyNumber_InPlaceAnd,
@@ -73,6 +73,127 @@ cdef extern from "Python.h":
     ctypedef struct _TypeWithSlots "PyTypeObject":
         setattrofunc tp_setattro
         PyObject *tp_dict
+
+
+# The hottest reads, in C so that the object read is handed on with the one
+# reference PyContextVar_Get (or the call) made. Cython would store it in a
+# variable and return it with an INCREF/DECREF pair, and from CPython 3.12 on,
+# whose Py_INCREF writes half of the reference count and Py_DECREF reads all
+# of it, each such pair on one object stalls the CPU's store forwarding: a few
+# of them made every proxy read a third slower on 3.13.
+cdef extern from *:
+    """
+    typedef PyObject *(*ctxlocal_fn)(PyObject *);
+
+    /* RuntimeError(message) raised, as `raise RuntimeError(message)` does. */
+    static PyObject *
+    ctxlocal_unbound(PyObject *message)
+    {
+        PyObject *exc = PyObject_CallOneArg(PyExc_RuntimeError, message);
+        if (exc != NULL) {
+            PyErr_SetObject(PyExc_RuntimeError, exc);
+            Py_DECREF(exc);
+        }
+        return NULL;
+    }
+
+    /* obj (a new reference, or NULL) consumed; a proxy handed to
+       innermost() when resolve is set. */
+    static CYTHON_INLINE PyObject *
+    ctxlocal_resolved(PyObject *obj, int resolve, PyTypeObject *proxy_type,
+                      void *innermost)
+    {
+        PyObject *result;
+        if (!resolve || obj == NULL || !PyObject_TypeCheck(obj, proxy_type))
+            return obj;
+        result = ((ctxlocal_fn)innermost)(obj);
+        Py_DECREF(obj);
+        return result;
+    }
+
+    /* The target of a proxy to a ContextVar, with an optional plain
+       attribute name (None for none). */
+    static CYTHON_INLINE PyObject *
+    ctxlocal_var_target(PyObject *var, PyObject *name, PyObject *message,
+                        int resolve, PyTypeObject *proxy_type, void *innermost)
+    {
+        PyObject *obj, *attr;
+        if (PyContextVar_Get(var, NULL, &obj) < 0)
+            return NULL;
+        if (obj == NULL)
+            return ctxlocal_unbound(message);
+        if (name == Py_None)
+            return ctxlocal_resolved(obj, resolve, proxy_type, innermost);
+        /* The name is looked up past any proxy, as LocalProxy._named does. */
+        obj = ctxlocal_resolved(obj, 1, proxy_type, innermost);
+        if (obj == NULL)
+            return NULL;
+        attr = PyObject_GetAttr(obj, name);
+        Py_DECREF(obj);
+        return ctxlocal_resolved(attr, resolve, proxy_type, innermost);
+    }
+
+    /* The target of a proxy to a callable, without a name. */
+    static CYTHON_INLINE PyObject *
+    ctxlocal_call_target(PyObject *func, int resolve, PyTypeObject *proxy_type,
+                         void *innermost)
+    {
+        return ctxlocal_resolved(PyObject_CallNoArgs(func), resolve, proxy_type,
+                                 innermost);
+    }
+
+    /* The top item of a LocalStack whose storage is the ContextVar var, or
+       empty when the stack is: the top node is a 2-tuple (item, below).
+       Other storage (a list in Werkzeug's format, a duck-typed var) goes to
+       general(stack). */
+    static CYTHON_INLINE PyObject *
+    ctxlocal_top_item(PyObject *var, PyObject *empty, PyObject *stack,
+                      void *general)
+    {
+        PyObject *node, *item;
+        if (!PyContextVar_CheckExact(var))
+            return ((ctxlocal_fn)general)(stack);
+        if (PyContextVar_Get(var, NULL, &node) < 0)
+            return NULL;
+        if (node == NULL || node == Py_None) {
+            Py_XDECREF(node);
+            Py_INCREF(empty);
+            return empty;
+        }
+        if (!PyTuple_CheckExact(node) || PyTuple_GET_SIZE(node) != 2) {
+            Py_DECREF(node);
+            return ((ctxlocal_fn)general)(stack);
+        }
+        item = PyTuple_GET_ITEM(node, 0);
+        Py_INCREF(item);
+        Py_DECREF(node);
+        return item;
+    }
+
+    /* The target of a proxy to a LocalStack (no name): its top item;
+       unbound when the stack is empty or the top is None. */
+    static CYTHON_INLINE PyObject *
+    ctxlocal_stack_target(PyObject *var, PyObject *stack, void *general_top,
+                          PyObject *message, int resolve,
+                          PyTypeObject *proxy_type, void *innermost)
+    {
+        PyObject *obj = ctxlocal_top_item(var, Py_None, stack, general_top);
+        if (obj == Py_None) {
+            Py_DECREF(obj);
+            return ctxlocal_unbound(message);
+        }
+        return ctxlocal_resolved(obj, resolve, proxy_type, innermost);
+    }
+    """
+    object _var_target "ctxlocal_var_target"(
+        object var, object name, object message, int resolve,
+        PyTypeObject *proxy_type, void *innermost)
+    object _call_target "ctxlocal_call_target"(
+        object func, int resolve, PyTypeObject *proxy_type, void *innermost)
+    object _top_item "ctxlocal_top_item"(object var, object empty, object stack, void *general)
+    object _stack_target "ctxlocal_stack_target"(
+        object var, object stack, void *general_top, object message, int resolve,
+        PyTypeObject *proxy_type, void *innermost)
 
 
 __all__ = ["Local", "LocalProxy", "LocalStack", "StackView"]
@@ -419,6 +540,14 @@ cdef inline StackView _view(object node):
     return view
 
 
+cdef object _general_top(LocalStack stack):
+    """``stack.top`` for any storage (see ctxlocal_top_item)."""
+    node = stack._get_top()
+    if node is None:
+        return None
+    return (<tuple>node)[0]
+
+
 cdef object _as_nodes(object stored):
     """Turn what a stack's storage holds into the top node (or None)."""
     if stored is None or type(stored) is tuple:
@@ -492,10 +621,9 @@ cdef class LocalStack:
     @property
     def top(self):
         """The top item, or ``None`` if the stack is empty."""
-        node = self._get_top()
-        if node is None:
-            return None
-        return (<tuple>node)[0]
+        if self._idents is None:
+            return _top_item(self._var, None, self, <void *>_general_top)
+        return _general_top(self)
 
     def __call__(self, name=None, *, unbound_message=None):
         """Return a proxy to the top item, or to its attribute ``name``."""
@@ -536,6 +664,14 @@ cdef enum _Kind:
     KIND_STACK
     KIND_CALLABLE
 
+# The kinds whose target the C helpers above fetch; the rest take
+# LocalProxy._target_general().
+cdef enum _Fast:
+    FAST_NONE = 0
+    FAST_VAR        # a ContextVar; no name or a plain (undotted) one
+    FAST_STACK      # a LocalStack, no name
+    FAST_CALLABLE   # a callable, no name
+
 # name -> the descriptor LocalProxy's type lookup finds for a forwarded special
 # name; a subclass that overrides the name finds something else.
 cdef dict _FORWARDED_DESCRS = {}
@@ -566,6 +702,7 @@ cdef class LocalProxy:
     cdef bint _dotted
     cdef object _message
     cdef _Kind _kind
+    cdef _Fast _fast
     cdef object _bound_getter  # self._get_current_object, made on first read
     cdef object __weakref__
 
@@ -598,6 +735,14 @@ cdef class LocalProxy:
         else:
             raise TypeError(f"Don't know how to proxy '{type(local)}'.")
         self._local = local
+        if self._kind == KIND_VAR and not self._dotted:
+            self._fast = FAST_VAR
+        elif self._kind == KIND_STACK and name is None:
+            self._fast = FAST_STACK
+        elif self._kind == KIND_CALLABLE and name is None:
+            self._fast = FAST_CALLABLE
+        else:
+            self._fast = FAST_NONE
 
     @cython.final
     cdef inline object _named(self, object obj):
@@ -624,22 +769,38 @@ cdef class LocalProxy:
         nest C calls without CPython's recursion check, and a cycle of proxies
         would overflow the C stack instead of raising RecursionError.
         """
-        obj = self._target()
-        if isinstance(obj, LocalProxy):
-            return _innermost(obj)
-        return obj
+        return self._fetch(True)
 
     @cython.final
-    cdef object _target(self):
-        cdef PyObject *value = NULL
+    cdef inline object _target(self):
+        """The object the proxy is bound to (``_get_current_object()``)."""
+        return self._fetch(False)
+
+    @cython.final
+    cdef inline object _fetch(self, bint resolve):
+        cdef _Fast fast = self._fast
+        # Each branch returns the helper's result as it comes: see the C
+        # helpers at the top for why no variable holds it.
+        if fast == FAST_VAR:
+            return _var_target(self._local, self._name, self._message, resolve,
+                               <PyTypeObject *>LocalProxy, <void *>_innermost)
+        if fast == FAST_STACK and (<LocalStack>self._local)._idents is None:
+            return _stack_target((<LocalStack>self._local)._var, self._local,
+                                 <void *>_general_top, self._message, resolve,
+                                 <PyTypeObject *>LocalProxy, <void *>_innermost)
+        if fast == FAST_CALLABLE:
+            return _call_target(self._local, resolve, <PyTypeObject *>LocalProxy,
+                                <void *>_innermost)
+        if resolve:
+            return _resolve(self._target_general())
+        return self._target_general()
+
+    @cython.final
+    cdef object _target_general(self):
         cdef _Kind kind = self._kind
-        if kind == KIND_VAR:
-            PyContextVar_Get(self._local, NULL, &value)
-            if value == NULL:
-                raise RuntimeError(self._message)
-            obj = <object>value
-            Py_DECREF(obj)  # PyContextVar_Get returned a new reference
-            return self._named(obj)
+        if kind == KIND_VAR:  # a dotted name
+            return self._named(_var_target(self._local, None, self._message, False,
+                                           <PyTypeObject *>LocalProxy, NULL))
         if kind == KIND_LOCAL:
             try:
                 return self._named(self._local)
@@ -672,8 +833,18 @@ cdef class LocalProxy:
         return read_special(self, "__wrapped__", self._get_current_object, self._local)
 
     def __getattribute__(self, name):
-        cdef PyObject *descr = _PyType_Lookup(<PyTypeObject *>Py_TYPE(self), name)
+        cdef PyObject *descr
         cdef PyObject *forwarded
+        if (
+            Py_TYPE(self) is <PyTypeObject *>LocalProxy
+            and PyUnicode_CheckExact(name)
+            and PyUnicode_GET_LENGTH(name) != 0
+            and PyUnicode_READ_CHAR(name, 0) != 95  # "_"
+        ):
+            # All that LocalProxy and object define starts with "_", so a
+            # plain proxy forwards any other name without asking its type.
+            return getattr(self._get(), name)
+        descr = _PyType_Lookup(<PyTypeObject *>Py_TYPE(self), name)
         if descr == NULL:
             if PyUnicode_GET_LENGTH(name) == 11 and name == "__getattr__":
                 # Forwarded like Werkzeug's, though the type has no __getattr__
@@ -992,6 +1163,13 @@ cdef class LocalProxy:
 
 # Key, in the thread state's dict, of the nesting depth of _innermost().
 cdef str _NESTING_KEY = "ctxlocal._local_c.proxy-nesting"
+
+
+cdef object _resolve(object obj):
+    """``obj``, or if it is a proxy, what its chain of proxies ends at."""
+    if isinstance(obj, LocalProxy):
+        return _innermost(obj)
+    return obj
 
 
 cdef object _innermost(object obj):
