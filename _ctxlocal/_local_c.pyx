@@ -818,6 +818,9 @@ cdef class LocalProxy:
             return self._named(PyObject_CallNoArgs(self._local))
         raise TypeError(f"{type(self).__name__}.__init__() was not called")
 
+    # A plain method descriptor, not a Cython function: bound, it is a
+    # builtin method that the interpreter calls straight into C.
+    @cython.binding(False)
     def _get_current_object(self):
         """Return the object this proxy is bound to; ``RuntimeError`` if unbound.
 

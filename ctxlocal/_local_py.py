@@ -480,10 +480,15 @@ class LocalProxy:
         return _GET(self)()
 
     def __getattribute__(self, name: str) -> Any:
-        cls = type(self)
-        found = _BASE_LOOKUP.get(name) if cls is LocalProxy else _lookup(cls, name)
-        if found is None:
-            return getattr(_GET(self)(), name)
+        if type(self) is LocalProxy:
+            # The common case first: a plain proxy, a name it forwards.
+            if name not in _BASE_LOOKUP:
+                return getattr(_GET(self)(), name)
+            found: Optional[str] = _BASE_LOOKUP[name]
+        else:
+            found = _lookup(type(self), name)
+            if found is None:
+                return getattr(_GET(self)(), name)
         if found is _GETTER:
             return _GET(self)
         if found is _FORWARDED:
