@@ -1,0 +1,168 @@
+"""The compiled implementation against issue 3's speed goals: ``python -m bench.goals``.
+
+Each goal compares one operation on ``ctxlocal._local_c`` with a *floor*, the
+same work written without ctxlocal, exactly as the issue states it. The two are
+timed in alternation (``timeit``, ``--rounds`` rounds of ``--number`` runs) and
+the ratio is the median of the per-round ratios, so drift on a busy machine
+hits both sides.
+
+Three floors do less than the operation can, whatever the implementation; the
+table adds a row that shows by how much:
+
+* ``var.set(x); var.set(x)`` stores the value the variable already holds, and
+  CPython's context map returns itself unchanged when a key's value is the
+  same object: no new map, only the Token. A push that stores a new stack
+  node always builds a new map, as ``var.set(a); var.set(b)`` does.
+* ``tl.name = x`` writes a ``threading.local`` in place, which a context-local
+  cannot: a copied context (an asyncio task) would see the write. ``Local``
+  copies its dict and stores the copy, as Werkzeug does.
+* ``func().attr`` calls a Python function from Python, which 3.11+ runs in
+  the same interpreter loop; a C caller (the proxy, ``operator.call``) enters
+  a new one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import threading
+import timeit
+from contextvars import ContextVar
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence
+
+
+class Goal(NamedTuple):
+    label: str
+    ours: str
+    floor: str
+    limit: Optional[float]  # None: an extra row that explains a floor
+
+
+GOALS = [
+    Goal("p.attr, p = LocalProxy(var)", "p.attr", "var.get().attr", 2.0),
+    Goal("p.attr, p = LocalProxy(var, 'g')", "pg.attr", "var.get().g.attr", 2.0),
+    Goal("p.attr, p = stack()", "ps.attr", "var.get().attr", 2.5),
+    Goal("p.attr, p = local('obj')", "pl.attr", "tl.obj.attr", 2.0),
+    Goal("p.attr, p = LocalProxy(func)", "pf.attr", "func().attr", 2.0),
+    Goal("  same, floor called from C", "pf.attr", "call(func).attr", None),
+    Goal("p == x", "p == x", "var.get() == x", 2.0),
+    Goal("bool(p)", "bool(p)", "bool(var.get())", 2.0),
+    Goal("len(p)", "len(p)", "len(var.get())", 2.0),
+    Goal("p()", "p()", "var.get()()", 2.0),
+    Goal("p._get_current_object()", "p._get_current_object()", "var.get()", 2.0),
+    Goal("stack.top", "st.top", "var.get()", 2.0),
+    Goal("stack.push(x); stack.pop()", "st2.push(x); st2.pop()", "var2.set(x); var2.set(x)", 2.0),
+    Goal("  same, floor storing new values", "st2.push(x); st2.pop()",
+         "var2.set(a); var2.set(b)", None),
+    Goal("local.name read", "lo.name", "tl.name", 1.5),
+    Goal("local.name = v", "lo.name = x", "tl.name = x", 2.0),
+    Goal("  same, floor copy-on-write", "lo.name = x",
+         "d = var3.get().copy(); d['name'] = x; var3.set(d)", None),
+    Goal("push+pop at depth 1000 vs depth 1", "deep.push(x); deep.pop()",
+         "st2.push(x); st2.pop()", 1.5),
+]
+
+
+class _Target:
+    def __init__(self, g: Optional[_Target] = None) -> None:
+        self.attr = 1
+        self.g = g  # another object, as Flask's app context holds its g
+
+    def __len__(self) -> int:
+        return 1
+
+    def __call__(self) -> int:
+        return 1
+
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    __hash__ = object.__hash__
+
+
+def namespace() -> Dict[str, Any]:
+    """The names the statements above use."""
+    from operator import call  # 3.11+
+
+    import ctxlocal._local_c as compiled
+
+    target = _Target(g=_Target())
+    var: ContextVar[Any] = ContextVar("var")
+    var.set(target)
+    tl = threading.local()
+    tl.obj = target
+    tl.name = 1
+    stack = compiled.LocalStack()
+    stack.push(target)
+    local = compiled.Local()
+    local.obj = target
+    local.name = 1
+    deep = compiled.LocalStack()
+    for item in range(1000):
+        deep.push(item)
+    var3: ContextVar[Dict[str, Any]] = ContextVar("var3")
+    var3.set({"obj": target, "name": 1})
+    return {
+        "var": var, "tl": tl, "call": call, "func": lambda: target, "x": 1,
+        "a": object(), "b": object(),
+        "p": compiled.LocalProxy(var), "pg": compiled.LocalProxy(var, "g"),
+        "st": stack, "ps": stack(), "lo": local, "pl": local("obj"),
+        "pf": compiled.LocalProxy(lambda: target),
+        "st2": compiled.LocalStack(), "var2": ContextVar("var2"), "deep": deep,
+        "var3": var3,
+    }
+
+
+class Row(NamedTuple):
+    goal: Goal
+    ours_ns: float
+    floor_ns: float
+    ratio: float
+
+
+def measure(goals: Sequence[Goal], rounds: int, number: int) -> List[Row]:
+    names = namespace()
+    samples: Dict[str, List[List[float]]] = {g.label: [[], []] for g in goals}
+    for _ in range(rounds):
+        for goal in goals:
+            for side, stmt in enumerate((goal.ours, goal.floor)):
+                seconds = timeit.timeit(stmt, globals=names, number=number)
+                samples[goal.label][side].append(seconds / number * 1e9)
+    rows = []
+    for goal in goals:
+        ours, floor = samples[goal.label]
+        ratio = statistics.median(o / f for o, f in zip(ours, floor))
+        rows.append(Row(goal, statistics.median(ours), statistics.median(floor), ratio))
+    return rows
+
+
+def render(rows: Sequence[Row]) -> str:
+    lines = [
+        f"CPython {sys.version.split()[0]}, ctxlocal._local_c; medians",
+        "| operation | floor | ctxlocal ns | floor ns | x floor | goal |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        limit = row.goal.limit
+        verdict = "" if limit is None else f"<= {limit}x" + ("" if row.ratio <= limit else " MISSED")
+        lines.append(
+            f"| {row.goal.label} | `{row.goal.floor}` | {row.ours_ns:.1f} | "
+            f"{row.floor_ns:.1f} | {row.ratio:.2f}x | {verdict} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--number", type=int, default=50_000)
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.number < 1:
+        parser.error("--rounds and --number must be positive")
+    print(render(measure(GOALS, args.rounds, args.number)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

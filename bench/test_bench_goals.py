@@ -1,0 +1,25 @@
+"""``python -m bench.goals`` on a tiny run: every goal measured and judged."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .goals import GOALS, main
+
+
+def test_every_goal_gets_a_ratio_and_a_verdict(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--rounds", "2", "--number", "20"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line for line in lines if line.startswith("| ") and not line.startswith("| operation")]
+    assert [row.split(" | ")[0][2:] for row in rows] == [goal.label for goal in GOALS]
+    for row, goal in zip(rows, GOALS):
+        ratio = re.search(r"\| ([0-9.]+)x \| (.*) \|$", row)
+        assert ratio is not None and float(ratio.group(1)) > 0
+        assert (ratio.group(2) == "") == (goal.limit is None)
+
+
+def test_bad_arguments_are_refused() -> None:
+    with pytest.raises(SystemExit):
+        main(["--rounds", "0"])
