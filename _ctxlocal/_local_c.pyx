@@ -111,6 +111,21 @@ cdef extern from *:
         return result;
     }
 
+    /* The value of var in the current context (its default applies), or
+       missing if it has none. */
+    static CYTHON_INLINE PyObject *
+    ctxlocal_var_value(PyObject *var, PyObject *missing)
+    {
+        PyObject *value;
+        if (PyContextVar_Get(var, NULL, &value) < 0)
+            return NULL;
+        if (value == NULL) {
+            Py_INCREF(missing);
+            return missing;
+        }
+        return value;
+    }
+
     /* The target of a proxy to a ContextVar, with an optional plain
        attribute name (None for none). */
     static CYTHON_INLINE PyObject *
@@ -185,6 +200,7 @@ cdef extern from *:
         return ctxlocal_resolved(obj, resolve, proxy_type, innermost);
     }
     """
+    object _var_value "ctxlocal_var_value"(object var, object missing)
     object _var_target "ctxlocal_var_target"(
         object var, object name, object message, int resolve,
         PyTypeObject *proxy_type, void *innermost)
@@ -204,6 +220,7 @@ cdef int raise_current_error() except -1:
 
 
 cdef dict _EMPTY_VALUES = {}  # read-only stand-in; writers copy first
+cdef object _MISSING = object()
 cdef object _ContextVar = ContextVar
 
 
@@ -310,35 +327,109 @@ cdef class _IdentSlots:
 
 # ------------------------------------------------------------------ Local ---
 
+@cython.final
+cdef class _NamedValues:
+    """A ``Local``'s own storage: one ``ContextVar`` per attribute name.
+
+    As ``ctxlocal._local_py.NamedValues``: a write sets that name's variable
+    alone; ``names`` holds the names present, in Werkzeug's dict order, and
+    changes only when a name comes or goes. Deleted names hold ``_MISSING``.
+    """
+
+    cdef dict vars
+    cdef object names
+    cdef str prefix
+
+    def __cinit__(self, str prefix):
+        self.vars = {}
+        self.names = _ContextVar(f"{prefix}.names", default=())
+        self.prefix = prefix
+
+    cdef inline object read(self, object name):
+        """The value of ``name``, or ``_MISSING``."""
+        cdef PyObject *var = PyDict_GetItemWithError(self.vars, name)
+        if var == NULL:
+            return _MISSING
+        return _var_value(<object>var, _MISSING)
+
+    cdef inline void write(self, object name, object value) except *:
+        cdef PyObject *found = PyDict_GetItemWithError(self.vars, name)
+        if found == NULL:
+            # setdefault: two threads adding one name must share one variable.
+            var = self.vars.setdefault(name, _ContextVar(f"{self.prefix}.{name}"))
+        else:
+            var = <object>found
+        old = _var_value(var, _MISSING)
+        if old is value:
+            return  # setting it again would change nothing
+        if old is _MISSING:
+            PyContextVar_Set(self.names, <tuple>_var_value(self.names, None) + (name,))
+        PyContextVar_Set(var, value)
+
+    cdef bint delete(self, object name) except -1:
+        """Delete ``name``; False if it is not set."""
+        cdef PyObject *found = PyDict_GetItemWithError(self.vars, name)
+        if found == NULL:
+            return False
+        var = <object>found
+        if _var_value(var, _MISSING) is _MISSING:
+            return False
+        PyContextVar_Set(var, _MISSING)
+        PyContextVar_Set(self.names, tuple([
+            other for other in <tuple>_var_value(self.names, None) if other != name
+        ]))
+        return True
+
+    cdef dict snapshot(self):
+        """A new dict of the values, as Werkzeug's storage would hold them."""
+        cdef dict vars = self.vars
+        return {name: _var_value(vars[name], None) for name in <tuple>_var_value(self.names, None)}
+
+    cdef void clear(self) except *:
+        cdef dict vars = self.vars
+        for name in <tuple>_var_value(self.names, None):
+            PyContextVar_Set(vars[name], _MISSING)
+        PyContextVar_Set(self.names, ())
+
+
 cdef class Local:
     """A namespace of context-local attributes.
 
-    Values live in a :class:`~contextvars.ContextVar` holding a ``dict``; every
-    write stores a new dict, so a copied context (``copy_context()``, an
-    asyncio task) sees its parent's values but never leaks writes back.
+    Each attribute's value lives in a :class:`~contextvars.ContextVar`, so a
+    copied context (``copy_context()``, an asyncio task) sees its parent's
+    values but never leaks writes back.
 
-    :param context_var: the ``ContextVar`` to use as storage. It may already
-        hold a ``dict`` of values (Werkzeug's format). One is created if not
-        given.
+    :param context_var: a ``ContextVar`` to use as storage instead, holding a
+        ``dict`` of values as Werkzeug's ``Local`` keeps it (it may hold one
+        already); every write then stores a new dict. By default the local
+        keeps one variable per attribute name, and a write sets that one only.
 
     Werkzeug <= 1.0's ident API is available: assigning a callable to
     ``__ident_func__`` switches the local to storage keyed by what that
     function returns, and ``__storage__`` reads as ``{ident: {name: value}}``.
     """
 
+    # The storage: _names, or else the dict-holding _var given as context_var;
+    # in ident mode, _idents replaces either.
+    cdef _NamedValues _names
     cdef object _var
     cdef _IdentSlots _idents
     cdef object __weakref__
 
     def __init__(self, context_var=None):
         if context_var is None:
-            context_var = _ContextVar(f"ctxlocal.Local<{id(self)}>.storage")
+            self._names = _NamedValues(f"ctxlocal.Local<{id(self)}>")
+        else:
+            self._names = None
         self._var = context_var
         self._idents = None
 
     @cython.final
     cdef inline object _values(self):
+        """The current values; a dict (or mapping) not to be changed."""
         if self._idents is None:
+            if self._names is not None:
+                return self._names.snapshot()
             values = _var_get(self._var)
             return _EMPTY_VALUES if values is None else values
         values = self._idents.get()
@@ -352,16 +443,24 @@ cdef class Local:
         return LocalProxy(self, name, unbound_message=unbound_message)
 
     def __release_local__(self):
-        if self._idents is None:
-            _var_set(self._var, {})
-        else:
+        if self._idents is not None:
             self._idents.discard()
+        elif self._names is not None:
+            self._names.clear()
+        else:
+            _var_set(self._var, {})
 
     def __getattribute__(self, name):
         cdef PyObject *value
         if _PyType_Lookup(<PyTypeObject *>Py_TYPE(self), name) != NULL:
             return PyObject_GenericGetAttr(self, name)
-        values = self._values()
+        if self._idents is None and self._names is not None:
+            found = self._names.read(name)
+            if found is not _MISSING:
+                return found
+            values = _EMPTY_VALUES
+        else:
+            values = self._values()
         if type(values) is dict:
             value = PyDict_GetItemWithError(values, name)
             if value != NULL:
@@ -375,9 +474,11 @@ cdef class Local:
             return PyObject_GenericGetAttr(self, name)
         raise AttributeError(name)
 
-    # Installed as __setattr__ and __delattr__ by _route_setattr() below.
+    # Installed as __setattr__ and __delattr__ by _route_setattr() below;
+    # plain method descriptors, which the interpreter's slot calls unbound.
+    @cython.binding(False)
     def _ctxlocal_setattr(self, name, value):
-        if name == "__ident_func__" or name == "__storage__":
+        if _dunder(name) and (name == "__ident_func__" or name == "__storage__"):
             object.__setattr__(self, name, value)
             return
         if self._idents is not None:
@@ -388,6 +489,9 @@ cdef class Local:
             else:
                 slot[name] = value
             return
+        if self._names is not None:
+            self._names.write(name, value)
+            return
         values = _var_get(self._var)
         if values is None:
             values = {name: value}
@@ -396,7 +500,12 @@ cdef class Local:
             values[name] = value
         _var_set(self._var, values)
 
+    @cython.binding(False)
     def _ctxlocal_delattr(self, name):
+        if self._idents is None and self._names is not None:
+            if not self._names.delete(name):
+                raise AttributeError(name)
+            return
         values = self._values()
         if name not in values:
             raise AttributeError(name)
@@ -435,6 +544,14 @@ cdef class Local:
         if self._idents is None:
             return {default_ident_func()(): dict(self._values())}
         return self._idents.store.data
+
+
+cdef inline bint _dunder(object name):
+    """Whether ``name`` may be a special name: a cheap test before comparing."""
+    return (
+        not PyUnicode_CheckExact(name)
+        or (PyUnicode_GET_LENGTH(name) > 4 and PyUnicode_READ_CHAR(name, 0) == 95)  # "_"
+    )
 
 
 cdef void _route_setattr(type cls) except *:
@@ -653,8 +770,6 @@ cdef class LocalStack:
 
 
 # ------------------------------------------------------------- LocalProxy ---
-
-cdef object _MISSING = object()
 
 # How a proxy reaches its object; fixed at construction.
 cdef enum _Kind:

@@ -6,16 +6,17 @@ timed in alternation (``timeit``, ``--rounds`` rounds of ``--number`` runs) and
 the ratio is the median of the per-round ratios, so drift on a busy machine
 hits both sides.
 
-Three floors do less than the operation can, whatever the implementation; the
+Three floors do less than the operation can do, whatever the implementation; the
 table adds a row that shows by how much:
 
 * ``var.set(x); var.set(x)`` stores the value the variable already holds, and
   CPython's context map returns itself unchanged when a key's value is the
   same object: no new map, only the Token. A push that stores a new stack
   node always builds a new map, as ``var.set(a); var.set(b)`` does.
-* ``tl.name = x`` writes a ``threading.local`` in place, which a context-local
-  cannot: a copied context (an asyncio task) would see the write. ``Local``
-  copies its dict and stores the copy, as Werkzeug does.
+* ``tl.name = x`` stores the value the attribute already holds, which
+  ``Local`` recognises and skips; storing a new value sets a ``ContextVar``
+  (and its Token), where a ``threading.local`` changes a dict in place, which
+  a context-local cannot do: a copied context (an asyncio task) would see it.
 * ``func().attr`` calls a Python function from Python, which 3.11+ runs in
   the same interpreter loop; a C caller (the proxy, ``operator.call``) enters
   a new one.
@@ -57,8 +58,11 @@ GOALS = [
          "var2.set(a); var2.set(b)", None),
     Goal("local.name read", "lo.name", "tl.name", 1.5),
     Goal("local.name = v", "lo.name = x", "tl.name = x", 2.0),
-    Goal("  same, floor copy-on-write", "lo.name = x",
-         "d = var3.get().copy(); d['name'] = x; var3.set(d)", None),
+    Goal("  same, a new value each time", "lo.name = a; lo.name = b",
+         "tl.name = a; tl.name = b", None),
+    Goal("  same, floor copy-on-write", "lo.name = a; lo.name = b",
+         "d = var3.get().copy(); d['name'] = a; var3.set(d); "
+         "d = var3.get().copy(); d['name'] = b; var3.set(d)", None),
     Goal("push+pop at depth 1000 vs depth 1", "deep.push(x); deep.pop()",
          "st2.push(x); st2.pop()", 1.5),
 ]

@@ -7,6 +7,9 @@ CPython while keeping Werkzeug 3.1's observable behaviour:
 * ``LocalProxy`` defines ``__getattribute__`` and forwards any name its type
   does not define straight to the target. Werkzeug first tries a normal lookup
   on the proxy, fails, builds an ``AttributeError`` and only then forwards.
+* ``Local`` made without a ``context_var`` keeps one ``ContextVar`` per
+  attribute name (:class:`NamedValues`), so a write sets one variable instead
+  of copying every value into a new dict as Werkzeug does.
 * ``LocalStack`` keeps its items as an immutable linked list of
   ``(item, below)`` pairs, so ``push`` and ``pop`` are O(1) and still
   copy-on-write across copied contexts; Werkzeug copies the whole list.
@@ -20,7 +23,7 @@ import operator
 import sys
 from contextvars import ContextVar
 from types import GenericAlias
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union, final
 
 from ._explicit import FORWARDED_NAMES, read_special
 from ._foreign import adopt
@@ -39,16 +42,78 @@ def _attrgetter(name: str) -> Callable[[Any], Any]:
     return operator.attrgetter(name)
 
 
+@final
+class NamedValues:
+    """A ``Local``'s own storage: one ``ContextVar`` per attribute name.
+
+    Writing an attribute sets that name's variable alone, so a write costs the
+    same however many attributes the local holds, and copied contexts stay
+    isolated as with any ``ContextVar``. One more variable holds the names
+    present, in the order Werkzeug's dict would keep them (insertion order; a
+    deleted name leaves it), and changes only when a name comes or goes.
+
+    A name's variable lives as long as the ``Local``: a local used with an
+    unbounded set of distinct names keeps one small variable per name.
+    """
+
+    __slots__ = ("vars", "names", "_prefix")
+
+    def __init__(self, prefix: str) -> None:
+        self.vars: Dict[str, ContextVar[Any]] = {}
+        self.names: ContextVar[Tuple[str, ...]] = ContextVar(f"{prefix}.names", default=())
+        self._prefix = prefix
+
+    def read(self, name: str) -> Any:
+        """The value of ``name``, or ``_MISSING``."""
+        var = self.vars.get(name)
+        if var is None:
+            return _MISSING
+        return var.get(_MISSING)
+
+    def write(self, name: str, value: Any) -> None:
+        var = self.vars.get(name)
+        if var is None:
+            # setdefault: two threads adding one name must share one variable.
+            var = self.vars.setdefault(name, ContextVar(f"{self._prefix}.{name}"))
+        old = var.get(_MISSING)
+        if old is value:
+            return  # setting it again would change nothing
+        if old is _MISSING:
+            self.names.set(self.names.get() + (name,))
+        var.set(value)
+
+    def delete(self, name: str) -> bool:
+        """Delete ``name``; False if it is not set."""
+        var = self.vars.get(name)
+        if var is None or var.get(_MISSING) is _MISSING:
+            return False
+        var.set(_MISSING)
+        self.names.set(tuple(other for other in self.names.get() if other != name))
+        return True
+
+    def snapshot(self) -> Dict[str, Any]:
+        """A new dict of the values, as Werkzeug's storage would hold them."""
+        vars = self.vars
+        return {name: vars[name].get() for name in self.names.get()}
+
+    def clear(self) -> None:
+        vars = self.vars
+        for name in self.names.get():
+            vars[name].set(_MISSING)
+        self.names.set(())
+
+
 class Local:
     """A namespace of context-local attributes.
 
-    Values live in a :class:`~contextvars.ContextVar` holding a ``dict``; every
-    write stores a new dict, so a copied context (``copy_context()``, an
-    asyncio task) sees its parent's values but never leaks writes back.
+    Each attribute's value lives in a :class:`~contextvars.ContextVar`, so a
+    copied context (``copy_context()``, an asyncio task) sees its parent's
+    values but never leaks writes back.
 
-    :param context_var: the ``ContextVar`` to use as storage. It may already
-        hold a ``dict`` of values (Werkzeug's format). One is created if not
-        given.
+    :param context_var: a ``ContextVar`` to use as storage instead, holding a
+        ``dict`` of values as Werkzeug's ``Local`` keeps it (it may hold one
+        already); every write then stores a new dict. By default the local
+        keeps one variable per attribute name, and a write sets that one only.
 
     Werkzeug <= 1.0's ident API is available: assigning a callable to
     ``__ident_func__`` switches the local to storage keyed by what that
@@ -56,19 +121,29 @@ class Local:
     as ``{ident: {name: value}}``.
     """
 
-    # The ContextVar, or the IdentStore that replaces it in ident mode: both
-    # have get(default) and set(value).
+    # NamedValues; a ContextVar holding a dict (given as context_var); or, in
+    # ident mode, the IdentStore that replaces either.
     __slots__ = ("_ctxlocal_storage", "__weakref__")
 
-    _ctxlocal_storage: Union[ContextVar[Dict[str, Any]], IdentStore]
+    _ctxlocal_storage: Union[NamedValues, ContextVar[Dict[str, Any]], IdentStore]
 
     def __init__(self, context_var: Optional[ContextVar[Dict[str, Any]]] = None) -> None:
+        storage: Union[NamedValues, ContextVar[Dict[str, Any]]]
         if context_var is None:
-            context_var = ContextVar(f"ctxlocal.Local<{id(self)}>.storage")
-        object.__setattr__(self, "_ctxlocal_storage", context_var)
+            storage = NamedValues(f"ctxlocal.Local<{id(self)}>")
+        else:
+            storage = context_var
+        object.__setattr__(self, "_ctxlocal_storage", storage)
+
+    def _values(self) -> Dict[str, Any]:
+        """The current values; a dict not to be changed."""
+        storage = self._ctxlocal_storage
+        if type(storage) is NamedValues:
+            return storage.snapshot()
+        return storage.get(_EMPTY_VALUES)
 
     def __iter__(self) -> Iterator[Tuple[str, Any]]:
-        return iter(self._ctxlocal_storage.get(_EMPTY_VALUES).items())
+        return iter(self._values().items())
 
     def __call__(self, name: str, *, unbound_message: Optional[str] = None) -> "LocalProxy":
         """Return a proxy to the attribute ``name`` of this local."""
@@ -76,13 +151,19 @@ class Local:
 
     def __release_local__(self) -> None:
         storage = self._ctxlocal_storage
-        if type(storage) is IdentStore:
+        if type(storage) is NamedValues:
+            storage.clear()
+        elif type(storage) is IdentStore:
             storage.discard()
         else:
             storage.set({})
 
     def __getattr__(self, name: str) -> Any:
-        value = self._ctxlocal_storage.get(_EMPTY_VALUES).get(name, _MISSING)
+        storage = self._ctxlocal_storage
+        if type(storage) is NamedValues:
+            value = storage.read(name)
+        else:
+            value = storage.get(_EMPTY_VALUES).get(name, _MISSING)
         if value is _MISSING:
             raise AttributeError(name)
         return value
@@ -92,6 +173,9 @@ class Local:
             object.__setattr__(self, name, value)
             return
         storage = self._ctxlocal_storage
+        if type(storage) is NamedValues:
+            storage.write(name, value)
+            return
         if type(storage) is IdentStore:
             # Ident mode knows no copied contexts: change the slot in place.
             slot = storage.get(None)
@@ -106,6 +190,10 @@ class Local:
 
     def __delattr__(self, name: str) -> None:
         storage = self._ctxlocal_storage
+        if type(storage) is NamedValues:
+            if not storage.delete(name):
+                raise AttributeError(name)
+            return
         values = storage.get(_EMPTY_VALUES)
         if name not in values:
             raise AttributeError(name)
@@ -142,7 +230,7 @@ class Local:
         storage = self._ctxlocal_storage
         if type(storage) is IdentStore:
             return storage.data
-        return {default_ident_func()(): dict(storage.get(_EMPTY_VALUES))}
+        return {default_ident_func()(): dict(self._values())}
 
 
 # Names a Local's __setattr__ hands to the class instead of storing them.

@@ -233,3 +233,70 @@ def test_writes_while_iterating(impl: types.SimpleNamespace) -> None:
             del local.a
     assert sorted(seen) == [("a", 1), ("b", 2)]
     assert dict(local) == {"b": 2, "c": 3}
+
+
+def _werkzeug_local() -> Any:
+    from werkzeug.local import Local
+
+    return Local()
+
+
+def _order_program(local: Any) -> List[List[Any]]:
+    """Sets, deletes and re-sets names, in a context and in a copy of it."""
+    seen = []
+    local.a = 1
+    local.b = 2
+    local.c = 3
+    del local.a
+    local.a = 4
+    local.b = 5  # an existing name keeps its place
+    seen.append(list(local))
+
+    def child() -> None:
+        del local.b
+        local.d = 6
+        local.b = 7
+        seen.append(list(local))
+
+    contextvars.copy_context().run(child)
+    seen.append(list(local))
+    local.__release_local__()
+    local.c = 8
+    seen.append(list(local))
+    return seen
+
+
+def test_iteration_order_is_werkzeugs(impl: types.SimpleNamespace) -> None:
+    """A write sets one name's variable, yet iteration keeps Werkzeug's dict order."""
+    expected = contextvars.copy_context().run(_order_program, _werkzeug_local())
+    assert expected[0] == [("b", 5), ("c", 3), ("a", 4)]  # the program tests something
+    assert contextvars.copy_context().run(_order_program, impl.Local()) == expected
+
+
+def test_writing_the_held_value_again(impl: types.SimpleNamespace) -> None:
+    """Storing the object a name holds changes nothing, in any context."""
+    local = impl.Local()
+    held, other = object(), object()
+    local.x = held
+    child = contextvars.copy_context()
+    child.run(setattr, local, "x", held)
+    local.x = other
+    assert child.run(getattr, local, "x") is held
+    assert local.x is other
+    local.x = other
+    assert list(local) == [("x", other)]
+
+
+def test_many_names(impl: types.SimpleNamespace) -> None:
+    local = impl.Local()
+    names = [f"name{i}" for i in range(500)]
+    for i, name in enumerate(names):
+        setattr(local, name, i)
+    for name in names[::2]:
+        delattr(local, name)
+    assert list(local) == [(name, int(name[4:])) for name in names[1::2]]
+    with pytest.raises(AttributeError):
+        local.name0
+    with pytest.raises(AttributeError):
+        del local.name0
+
