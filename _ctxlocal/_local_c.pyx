@@ -332,8 +332,8 @@ cdef class _NamedValues:
     """A ``Local``'s own storage: one ``ContextVar`` per attribute name.
 
     As ``ctxlocal._local_py.NamedValues``: a write sets that name's variable
-    alone; ``names`` holds the names present, in Werkzeug's dict order, and
-    changes only when a name comes or goes. Deleted names hold ``_MISSING``.
+    alone (a deleted name's holds ``_MISSING``); ``names`` holds the names
+    present in Werkzeug's dict order, among absent ones that iteration skips.
     """
 
     cdef dict vars
@@ -363,8 +363,22 @@ cdef class _NamedValues:
         if old is value:
             return  # setting it again would change nothing
         if old is _MISSING:
-            PyContextVar_Set(self.names, <tuple>_var_value(self.names, None) + (name,))
+            self._note_added(name)
         PyContextVar_Set(var, value)
+
+    cdef void _note_added(self, object name) except *:
+        """Put ``name``, absent until now, last in the order."""
+        cdef tuple names = <tuple>_var_value(self.names, None)
+        cdef Py_ssize_t at
+        if name in names:
+            at = names.index(name)
+            for later in names[at + 1:]:
+                if self.read(later) is not _MISSING:
+                    break
+            else:
+                return  # last among the names present already
+            names = names[:at] + names[at + 1:]
+        PyContextVar_Set(self.names, names + (name,))
 
     cdef bint delete(self, object name) except -1:
         """Delete ``name``; False if it is not set."""
@@ -374,21 +388,22 @@ cdef class _NamedValues:
         var = <object>found
         if _var_value(var, _MISSING) is _MISSING:
             return False
-        PyContextVar_Set(var, _MISSING)
-        PyContextVar_Set(self.names, tuple([
-            other for other in <tuple>_var_value(self.names, None) if other != name
-        ]))
+        PyContextVar_Set(var, _MISSING)  # names keeps it, absent, until it comes back
         return True
 
     cdef dict snapshot(self):
         """A new dict of the values, as Werkzeug's storage would hold them."""
-        cdef dict vars = self.vars
-        return {name: _var_value(vars[name], None) for name in <tuple>_var_value(self.names, None)}
+        cdef dict values = {}
+        for name in <tuple>_var_value(self.names, None):
+            value = self.read(name)
+            if value is not _MISSING:
+                values[name] = value
+        return values
 
     cdef void clear(self) except *:
-        cdef dict vars = self.vars
         for name in <tuple>_var_value(self.names, None):
-            PyContextVar_Set(vars[name], _MISSING)
+            if self.read(name) is not _MISSING:
+                PyContextVar_Set(self.vars[name], _MISSING)
         PyContextVar_Set(self.names, ())
 
 
@@ -915,7 +930,7 @@ cdef class LocalProxy:
         cdef _Kind kind = self._kind
         if kind == KIND_VAR:  # a dotted name
             return self._named(_var_target(self._local, None, self._message, False,
-                                           <PyTypeObject *>LocalProxy, NULL))
+                                           <PyTypeObject *>LocalProxy, <void *>_innermost))
         if kind == KIND_LOCAL:
             try:
                 return self._named(self._local)

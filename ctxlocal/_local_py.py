@@ -48,9 +48,15 @@ class NamedValues:
 
     Writing an attribute sets that name's variable alone, so a write costs the
     same however many attributes the local holds, and copied contexts stay
-    isolated as with any ``ContextVar``. One more variable holds the names
-    present, in the order Werkzeug's dict would keep them (insertion order; a
-    deleted name leaves it), and changes only when a name comes or goes.
+    isolated as with any ``ContextVar``. A deleted name's variable holds
+    ``_MISSING``.
+
+    One more variable, ``names``, keeps the order Werkzeug's dict would have:
+    every name present, in insertion order, among names deleted since (which
+    iteration skips). Deleting leaves ``names`` alone; adding a name appends
+    it, or moves it to the end unless only absent names follow it. So writes
+    and deletes of one name in turn set one variable each, as Werkzeug's do,
+    without copying a dict.
 
     A name's variable lives as long as the ``Local``: a local used with an
     unbounded set of distinct names keeps one small variable per name.
@@ -63,43 +69,41 @@ class NamedValues:
         self.names: ContextVar[Tuple[str, ...]] = ContextVar(f"{prefix}.names", default=())
         self._prefix = prefix
 
-    def read(self, name: str) -> Any:
-        """The value of ``name``, or ``_MISSING``."""
-        var = self.vars.get(name)
-        if var is None:
-            return _MISSING
-        return var.get(_MISSING)
+    # Local's __getattr__, __setattr__ and __delattr__ use vars and names
+    # themselves: a method call would cost more than Werkzeug's dict.
 
-    def write(self, name: str, value: Any) -> None:
-        var = self.vars.get(name)
-        if var is None:
-            # setdefault: two threads adding one name must share one variable.
-            var = self.vars.setdefault(name, ContextVar(f"{self._prefix}.{name}"))
-        old = var.get(_MISSING)
-        if old is value:
-            return  # setting it again would change nothing
-        if old is _MISSING:
-            self.names.set(self.names.get() + (name,))
-        var.set(value)
+    def new_var(self, name: str) -> ContextVar[Any]:
+        """The variable for a name that has none yet."""
+        # setdefault: two threads adding one name must share one variable.
+        return self.vars.setdefault(name, ContextVar(f"{self._prefix}.{name}"))
 
-    def delete(self, name: str) -> bool:
-        """Delete ``name``; False if it is not set."""
-        var = self.vars.get(name)
-        if var is None or var.get(_MISSING) is _MISSING:
-            return False
-        var.set(_MISSING)
-        self.names.set(tuple(other for other in self.names.get() if other != name))
-        return True
+    def note_added(self, name: str) -> None:
+        """Put ``name``, absent until now, last in the order."""
+        names = self.names.get()
+        if name in names:
+            at = names.index(name)
+            vars = self.vars
+            if all(vars[later].get(_MISSING) is _MISSING for later in names[at + 1 :]):
+                return  # last among the names present already
+            names = names[:at] + names[at + 1 :]
+        self.names.set(names + (name,))
 
     def snapshot(self) -> Dict[str, Any]:
         """A new dict of the values, as Werkzeug's storage would hold them."""
         vars = self.vars
-        return {name: vars[name].get() for name in self.names.get()}
+        values = {}
+        for name in self.names.get():
+            value = vars[name].get(_MISSING)
+            if value is not _MISSING:
+                values[name] = value
+        return values
 
     def clear(self) -> None:
         vars = self.vars
         for name in self.names.get():
-            vars[name].set(_MISSING)
+            var = vars[name]
+            if var.get(_MISSING) is not _MISSING:
+                var.set(_MISSING)
         self.names.set(())
 
 
@@ -121,26 +125,27 @@ class Local:
     as ``{ident: {name: value}}``.
     """
 
-    # NamedValues; a ContextVar holding a dict (given as context_var); or, in
-    # ident mode, the IdentStore that replaces either.
-    __slots__ = ("_ctxlocal_storage", "__weakref__")
+    # _ctxlocal_named: the NamedValues a Local keeps by default, else None.
+    # _ctxlocal_storage: the same NamedValues; or a ContextVar holding a dict
+    # (given as context_var); or, in ident mode, the IdentStore that
+    # replaces either (and _ctxlocal_named is None).
+    __slots__ = ("_ctxlocal_named", "_ctxlocal_storage", "__weakref__")
 
-    _ctxlocal_storage: Union[NamedValues, ContextVar[Dict[str, Any]], IdentStore]
+    _ctxlocal_named: Optional[NamedValues]
+    _ctxlocal_storage: Any  # the union above; each use tests which
 
     def __init__(self, context_var: Optional[ContextVar[Dict[str, Any]]] = None) -> None:
-        storage: Union[NamedValues, ContextVar[Dict[str, Any]]]
-        if context_var is None:
-            storage = NamedValues(f"ctxlocal.Local<{id(self)}>")
-        else:
-            storage = context_var
-        object.__setattr__(self, "_ctxlocal_storage", storage)
+        named = NamedValues(f"ctxlocal.Local<{id(self)}>") if context_var is None else None
+        object.__setattr__(self, "_ctxlocal_named", named)
+        object.__setattr__(self, "_ctxlocal_storage", context_var if named is None else named)
 
     def _values(self) -> Dict[str, Any]:
         """The current values; a dict not to be changed."""
-        storage = self._ctxlocal_storage
-        if type(storage) is NamedValues:
-            return storage.snapshot()
-        return storage.get(_EMPTY_VALUES)
+        named = self._ctxlocal_named
+        if named is not None:
+            return named.snapshot()
+        values: Dict[str, Any] = self._ctxlocal_storage.get(_EMPTY_VALUES)
+        return values
 
     def __iter__(self) -> Iterator[Tuple[str, Any]]:
         return iter(self._values().items())
@@ -159,11 +164,12 @@ class Local:
             storage.set({})
 
     def __getattr__(self, name: str) -> Any:
-        storage = self._ctxlocal_storage
-        if type(storage) is NamedValues:
-            value = storage.read(name)
+        named = self._ctxlocal_named
+        if named is not None:
+            vars = named.vars
+            value = vars[name].get(_MISSING) if name in vars else _MISSING
         else:
-            value = storage.get(_EMPTY_VALUES).get(name, _MISSING)
+            value = self._ctxlocal_storage.get(_EMPTY_VALUES).get(name, _MISSING)
         if value is _MISSING:
             raise AttributeError(name)
         return value
@@ -172,10 +178,20 @@ class Local:
         if name in _LOCAL_PROPERTIES:
             object.__setattr__(self, name, value)
             return
-        storage = self._ctxlocal_storage
-        if type(storage) is NamedValues:
-            storage.write(name, value)
+        named = self._ctxlocal_named
+        if named is not None:
+            vars = named.vars
+            var = vars[name] if name in vars else named.new_var(name)
+            old = var.get(_MISSING)
+            if old is value:
+                return  # setting it again would change nothing
+            if old is _MISSING:
+                names = named.names.get()
+                if not names or names[-1] != name:  # else last already
+                    named.note_added(name)
+            var.set(value)
             return
+        storage = self._ctxlocal_storage
         if type(storage) is IdentStore:
             # Ident mode knows no copied contexts: change the slot in place.
             slot = storage.get(None)
@@ -189,11 +205,14 @@ class Local:
         storage.set(values)
 
     def __delattr__(self, name: str) -> None:
-        storage = self._ctxlocal_storage
-        if type(storage) is NamedValues:
-            if not storage.delete(name):
+        named = self._ctxlocal_named
+        if named is not None:
+            vars = named.vars
+            if name not in vars or vars[name].get(_MISSING) is _MISSING:
                 raise AttributeError(name)
+            vars[name].set(_MISSING)  # names keeps it, absent, until it comes back
             return
+        storage = self._ctxlocal_storage
         values = storage.get(_EMPTY_VALUES)
         if name not in values:
             raise AttributeError(name)
@@ -218,6 +237,7 @@ class Local:
     @__ident_func__.setter
     def __ident_func__(self, func: Callable[[], Any]) -> None:
         storage = _ident_storage(self._ctxlocal_storage, func)
+        object.__setattr__(self, "_ctxlocal_named", None)
         object.__setattr__(self, "_ctxlocal_storage", storage)
 
     @property
@@ -235,6 +255,13 @@ class Local:
 
 # Names a Local's __setattr__ hands to the class instead of storing them.
 _LOCAL_PROPERTIES = frozenset({"__ident_func__", "__storage__"})
+# What a normal lookup finds on a plain Local.
+_LOCAL_OWN = frozenset(vars(object)) | frozenset(vars(Local))
+
+
+# getattr(local, name) for a name Local does not define, without first
+# failing the normal lookup.
+_stored = Local.__getattr__
 
 
 def _ident_func(storage: Any) -> Callable[[], Any]:
@@ -432,16 +459,31 @@ class LocalStack:
 
 
 # How a proxy reaches its object; fixed at construction.
-def _from_local(
-    local: Local, get_name: Callable[[Any], Any], message: str
-) -> Callable[[], Any]:
-    def get_current() -> Any:
+def _from_local(local: Local, name: str, message: str) -> Callable[[], Any]:
+    first, dot, rest = name.partition(".")
+    if type(local) is not Local or first in _LOCAL_OWN:
+        get_name = _attrgetter(name)
+
+        def get_current() -> Any:
+            try:
+                return get_name(local)
+            except AttributeError:
+                raise RuntimeError(message) from None
+
+        return get_current
+
+    # A plain Local has no attribute of that name, so getattr(local, first)
+    # would fail a normal lookup (raising) and then read the storage: read it.
+    get_rest = _attrgetter(rest) if dot else None
+
+    def get_stored() -> Any:
         try:
-            return get_name(local)
+            obj = _stored(local, first)
+            return obj if get_rest is None else get_rest(obj)
         except AttributeError:
             raise RuntimeError(message) from None
 
-    return get_current
+    return get_stored
 
 
 def _from_stack(
@@ -546,9 +588,9 @@ class LocalProxy:
         else:
             local = adopt(local, Local, LocalStack) or local
             if isinstance(local, Local):
-                if get_name is None:
+                if name is None:
                     raise TypeError("'name' is required when proxying a 'Local' object.")
-                get_current = _from_local(local, get_name, unbound_message)
+                get_current = _from_local(local, name, unbound_message)
             elif isinstance(local, LocalStack):
                 get_current = _from_stack(local, get_name, unbound_message)
             elif callable(local):

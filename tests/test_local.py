@@ -260,8 +260,14 @@ def _order_program(local: Any) -> List[List[Any]]:
 
     contextvars.copy_context().run(child)
     seen.append(list(local))
+    local.d = 6
+    del local.d
+    del local.a
+    local.a = 7  # only absent names follow it
+    local.d = 8
+    seen.append(list(local))
     local.__release_local__()
-    local.c = 8
+    local.c = 9
     seen.append(list(local))
     return seen
 
