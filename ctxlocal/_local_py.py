@@ -125,18 +125,21 @@ class Local:
     as ``{ident: {name: value}}``.
     """
 
-    # _ctxlocal_named: the NamedValues a Local keeps by default, else None.
+    # _ctxlocal_named: the NamedValues a Local keeps by default, else None;
+    # _ctxlocal_vars: its vars, which reads use (or None).
     # _ctxlocal_storage: the same NamedValues; or a ContextVar holding a dict
     # (given as context_var); or, in ident mode, the IdentStore that
-    # replaces either (and _ctxlocal_named is None).
-    __slots__ = ("_ctxlocal_named", "_ctxlocal_storage", "__weakref__")
+    # replaces either (and the two above are None).
+    __slots__ = ("_ctxlocal_named", "_ctxlocal_vars", "_ctxlocal_storage", "__weakref__")
 
     _ctxlocal_named: Optional[NamedValues]
+    _ctxlocal_vars: Optional[Dict[str, ContextVar[Any]]]
     _ctxlocal_storage: Any  # the union above; each use tests which
 
     def __init__(self, context_var: Optional[ContextVar[Dict[str, Any]]] = None) -> None:
         named = NamedValues(f"ctxlocal.Local<{id(self)}>") if context_var is None else None
         object.__setattr__(self, "_ctxlocal_named", named)
+        object.__setattr__(self, "_ctxlocal_vars", None if named is None else named.vars)
         object.__setattr__(self, "_ctxlocal_storage", context_var if named is None else named)
 
     def _values(self) -> Dict[str, Any]:
@@ -164,10 +167,12 @@ class Local:
             storage.set({})
 
     def __getattr__(self, name: str) -> Any:
-        named = self._ctxlocal_named
-        if named is not None:
-            vars = named.vars
-            value = vars[name].get(_MISSING) if name in vars else _MISSING
+        vars = self._ctxlocal_vars
+        if vars is not None:
+            try:
+                value = vars[name].get(_MISSING)
+            except KeyError:  # no context has set the name
+                value = _MISSING
         else:
             value = self._ctxlocal_storage.get(_EMPTY_VALUES).get(name, _MISSING)
         if value is _MISSING:
@@ -180,8 +185,10 @@ class Local:
             return
         named = self._ctxlocal_named
         if named is not None:
-            vars = named.vars
-            var = vars[name] if name in vars else named.new_var(name)
+            try:
+                var = named.vars[name]
+            except KeyError:
+                var = named.new_var(name)
             old = var.get(_MISSING)
             if old is value:
                 return  # setting it again would change nothing
@@ -205,12 +212,12 @@ class Local:
         storage.set(values)
 
     def __delattr__(self, name: str) -> None:
-        named = self._ctxlocal_named
-        if named is not None:
-            vars = named.vars
-            if name not in vars or vars[name].get(_MISSING) is _MISSING:
+        vars = self._ctxlocal_vars
+        if vars is not None:
+            var = vars.get(name)
+            if var is None or var.get(_MISSING) is _MISSING:
                 raise AttributeError(name)
-            vars[name].set(_MISSING)  # names keeps it, absent, until it comes back
+            var.set(_MISSING)  # names keeps it, absent, until it comes back
             return
         storage = self._ctxlocal_storage
         values = storage.get(_EMPTY_VALUES)
@@ -238,6 +245,7 @@ class Local:
     def __ident_func__(self, func: Callable[[], Any]) -> None:
         storage = _ident_storage(self._ctxlocal_storage, func)
         object.__setattr__(self, "_ctxlocal_named", None)
+        object.__setattr__(self, "_ctxlocal_vars", None)
         object.__setattr__(self, "_ctxlocal_storage", storage)
 
     @property
