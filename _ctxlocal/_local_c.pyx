@@ -97,6 +97,15 @@ cdef extern from *:
         return NULL;
     }
 
+    /* Whether obj is a proxy. A subtype's instances are never smaller than
+       its base's, so most objects are told apart without walking an MRO. */
+    static CYTHON_INLINE int
+    ctxlocal_is_proxy(PyObject *obj, PyTypeObject *proxy_type)
+    {
+        return Py_TYPE(obj)->tp_basicsize >= proxy_type->tp_basicsize
+            && PyObject_TypeCheck(obj, proxy_type);
+    }
+
     /* obj (a new reference, or NULL) consumed; a proxy handed to
        innermost() when resolve is set. */
     static CYTHON_INLINE PyObject *
@@ -104,7 +113,7 @@ cdef extern from *:
                       void *innermost)
     {
         PyObject *result;
-        if (!resolve || obj == NULL || !PyObject_TypeCheck(obj, proxy_type))
+        if (!resolve || obj == NULL || !ctxlocal_is_proxy(obj, proxy_type))
             return obj;
         result = ((ctxlocal_fn)innermost)(obj);
         Py_DECREF(obj);

@@ -6,17 +6,18 @@ timed in alternation (``timeit``, ``--rounds`` rounds of ``--number`` runs) and
 the ratio is the median of the per-round ratios, so drift on a busy machine
 hits both sides.
 
-Three floors do less than the operation can do, whatever the implementation; the
-table adds a row that shows by how much:
+Three floors leave out work that no implementation of the operation can skip;
+for each, the table adds a row with a floor that does that work too:
 
 * ``var.set(x); var.set(x)`` stores the value the variable already holds, and
   CPython's context map returns itself unchanged when a key's value is the
   same object: no new map, only the Token. A push that stores a new stack
   node always builds a new map, as ``var.set(a); var.set(b)`` does.
-* ``tl.name = x`` stores the value the attribute already holds, which
-  ``Local`` recognises and skips; storing a new value sets a ``ContextVar``
-  (and its Token), where a ``threading.local`` changes a dict in place, which
-  a context-local cannot do: a copied context (an asyncio task) would see it.
+* ``tl.name = x`` stores the value the attribute already holds (``Local``
+  sees that and skips the write). A new value changes a ``threading.local``'s
+  dict in place, which a context-local cannot do (a copied context, an
+  asyncio task, would see it): ``Local`` sets a ``ContextVar``, as the
+  copy-on-write floor does after copying a dict.
 * ``func().attr`` calls a Python function from Python, which 3.11+ runs in
   the same interpreter loop; a C caller (the proxy, ``operator.call``) enters
   a new one.
