@@ -145,15 +145,15 @@ def measure(goals: Sequence[Goal], rounds: int, number: int) -> List[Row]:
 def render(rows: Sequence[Row]) -> str:
     lines = [
         f"CPython {sys.version.split()[0]}, ctxlocal._local_c; medians",
-        "| operation | floor | ctxlocal ns | floor ns | x floor | goal |",
+        "| operation | floor | ctxlocal ns | floor ns | × floor | goal |",
         "|---|---|---:|---:|---:|---|",
     ]
     for row in rows:
         limit = row.goal.limit
-        verdict = "" if limit is None else f"<= {limit}x" + ("" if row.ratio <= limit else " MISSED")
+        verdict = "" if limit is None else f"≤ {limit}×" + ("" if row.ratio <= limit else " MISSED")
         lines.append(
             f"| {row.goal.label} | `{row.goal.floor}` | {row.ours_ns:.1f} | "
-            f"{row.floor_ns:.1f} | {row.ratio:.2f}x | {verdict} |"
+            f"{row.floor_ns:.1f} | {row.ratio:.2f}× | {verdict} |"
         )
     return "\n".join(lines)
 

@@ -15,7 +15,7 @@ def test_every_goal_gets_a_ratio_and_a_verdict(capsys: pytest.CaptureFixture[str
     rows = [line for line in lines if line.startswith("| ") and not line.startswith("| operation")]
     assert [row.split(" | ")[0][2:] for row in rows] == [goal.label for goal in GOALS]
     for row, goal in zip(rows, GOALS):
-        ratio = re.search(r"\| ([0-9.]+)x \| (.*) \|$", row)
+        ratio = re.search(r"\| ([0-9.]+)× \| (.*) \|$", row)
         assert ratio is not None and float(ratio.group(1)) > 0
         assert (ratio.group(2) == "") == (goal.limit is None)
 
