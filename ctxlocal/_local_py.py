@@ -36,10 +36,9 @@ _EMPTY_VALUES: Dict[str, Any] = {}
 _MISSING = object()
 
 
-def _attrgetter(name: str) -> Callable[[Any], Any]:
-    # operator.attrgetter validates the name ("attribute name must be a
-    # string") and supports dotted names, as Werkzeug's proxies do.
-    return operator.attrgetter(name)
+# Validates the name ("attribute name must be a string") and follows dotted
+# names, as Werkzeug's proxies do.
+_attrgetter = operator.attrgetter
 
 
 @final
