@@ -128,8 +128,13 @@ def _local_ops(impl: types.SimpleNamespace, ident: bool) -> Callable[[], Any]:
 
     def run() -> None:
         local.a = value
+        local.a = value  # the value it holds: skipped
+        local.b = value
         local.a  # noqa: B018
         list(local)
+        del local.a
+        local.a = value  # back after b: moved last in the order
+        del local.b
         del local.a
         try:
             local.a  # noqa: B018
@@ -210,7 +215,42 @@ def _attributes(impl: types.SimpleNamespace) -> Callable[[], Any]:
     return run
 
 
+def _target_kinds(impl: types.SimpleNamespace) -> Callable[[], Any]:
+    """Each way a proxy fetches its object, bound, unbound and through other proxies."""
+    var: ContextVar[Any] = ContextVar("kinds")
+    stack = impl.LocalStack()
+    box = Box()
+    box.attr = box
+    box.b = 2
+    inner = impl.LocalProxy(lambda: box)
+    proxies = [impl.LocalProxy(var), impl.LocalProxy(var, "attr"), impl.LocalProxy(var, "attr.b"),
+               stack(), stack("attr"), impl.LocalProxy(lambda: inner),
+               impl.LocalProxy(lambda: inner, "attr")]
+
+    def run() -> None:
+        for held in (box, inner, None):
+            token = var.set(held)
+            stack.push(held)
+            for proxy in proxies:
+                for operation in (lambda p: p.attr, lambda p: p._get_current_object(), repr):
+                    try:
+                        operation(proxy)
+                    except (RuntimeError, AttributeError):
+                        pass
+            stack.top  # noqa: B018
+            stack.pop()
+            var.reset(token)
+        for proxy in proxies:  # var unset, stack empty
+            try:
+                proxy.attr  # noqa: B018
+            except (RuntimeError, AttributeError):
+                pass
+
+    return run
+
+
 FAMILIES: Dict[str, Callable[[types.SimpleNamespace], Callable[[], Any]]] = {
+    "how proxies fetch their object": _target_kinds,
     "local get/set/del": lambda impl: _local_ops(impl, ident=False),
     "local get/set/del, ident mode": lambda impl: _local_ops(impl, ident=True),
     "stack push/pop/top": lambda impl: _stack_ops(impl, ident=False),
