@@ -7,11 +7,16 @@ runs on both. What is compiled is the hot path: the ContextVar lookup
 it wraps (fixed at construction), and the forwarding of attributes and of every
 special method as a real type slot, with no Python frame on the way.
 
-Two CPython details shape this file:
+Three CPython details shape this file:
 
 * ``LocalProxy.__getattribute__`` asks the type (``_PyType_Lookup``, served by
   the method cache) whether it defines a name; a name it does not define is
-  forwarded at once, without first failing a normal lookup and raising.
+  forwarded at once, without first failing a normal lookup and raising. A
+  plain ``LocalProxy`` defines only names starting with ``_`` and forwards
+  every other name without asking.
+* From 3.12 on, an INCREF/DECREF pair on one object in quick succession
+  stalls the CPU (see the C helpers below), so the hottest reads are written
+  in C, handing on the one reference they obtain.
 * ``object.__setattr__(local, "__ident_func__", f)`` must work (Werkzeug 1.0
   code does it, and proxy subclasses with ``__slots__`` set their own slots
   that way), but CPython refuses ``object.__setattr__`` on instances of a C
