@@ -496,10 +496,11 @@ def _from_local(local: Local, name: str, message: str) -> Callable[[], Any]:
 def _from_stack(
     stack: LocalStack, get_name: Optional[Callable[[Any], Any]], message: str
 ) -> Callable[[], Any]:
-    get_top = stack._get_top
-
     def get_current() -> Any:
-        node = get_top()
+        # stack._get_top(), without its call
+        node = stack._ctxlocal_storage.get(None)
+        if node is not None and type(node) is not tuple:
+            node = _as_nodes(node)
         if node is None:
             raise RuntimeError(message)
         obj = node[0]
