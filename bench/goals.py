@@ -165,6 +165,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.number < 1:
         parser.error("--rounds and --number must be positive")
+    if sys.version_info < (3, 11):
+        parser.error("the goals are for CPython 3.11 and later (operator.call)")
+    try:
+        import ctxlocal._local_c  # noqa: F401
+    except ImportError as exc:
+        parser.error(f"the compiled module is needed ({exc}); build it first")
     print(render(measure(GOALS, args.rounds, args.number)))
     return 0
 
