@@ -246,15 +246,9 @@ cdef inline object _var_get(object var):
     A ``ContextVar`` is read through the C API; anything else given as
     ``context_var`` is used as Werkzeug uses it, through ``get`` and ``set``.
     """
-    cdef PyObject *value = NULL
     if not PyContextVar_CheckExact(var):
         return var.get(None)
-    PyContextVar_Get(var, NULL, &value)
-    if value == NULL:
-        return None
-    result = <object>value
-    Py_DECREF(result)  # PyContextVar_Get returned a new reference
-    return result
+    return _var_value(var, None)
 
 
 cdef inline void _var_set(object var, object value) except *:
