@@ -58,6 +58,8 @@ from types import GenericAlias
 from ctxlocal._explicit import FORWARDED_NAMES, read_special
 from ctxlocal._foreign import adopt
 from ctxlocal._ident import IdentStore, default_ident_func
+from ctxlocal._werkzeug_storage import LocalStorage, StackStorage
+from ctxlocal._interpreter import ASYNC_WITH_LOOKS_UP_EXIT_FIRST, WITH_LOOKS_UP_EXIT_FIRST
 
 
 cdef extern from "Python.h":
@@ -236,6 +238,8 @@ cdef int raise_current_error() except -1:
 cdef dict _EMPTY_VALUES = {}  # read-only stand-in; writers copy first
 cdef object _MISSING = object()
 cdef object _ContextVar = ContextVar
+cdef bint _WITH_EXIT_FIRST = WITH_LOOKS_UP_EXIT_FIRST
+cdef bint _ASYNC_WITH_EXIT_FIRST = ASYNC_WITH_LOOKS_UP_EXIT_FIRST
 
 
 # ---------------------------------------------------------------- storage ---
@@ -568,6 +572,12 @@ cdef class Local:
             return {default_ident_func()(): dict(self._values())}
         return self._idents.store.data
 
+    @property
+    def _Local__storage(self):
+        """Werkzeug's private storage variable, as a view: see
+        :mod:`ctxlocal._werkzeug_storage`."""
+        return LocalStorage(self)
+
 
 cdef inline bint _dunder(object name):
     """Whether ``name`` may be a special name: a cheap test before comparing."""
@@ -780,6 +790,12 @@ cdef class LocalStack:
     def __ident_func__(self, func):
         if self._idents is None or self._idents.func is not func:
             self._idents = _IdentSlots(func)
+
+    @property
+    def _storage(self):
+        """Werkzeug's private storage variable, as a view: see
+        :mod:`ctxlocal._werkzeug_storage`."""
+        return StackStorage(self._var if self._idents is None else self._idents.store)
 
     @property
     def __storage__(self):
@@ -1275,7 +1291,11 @@ cdef class LocalProxy:
         return _ceil(self._get())
 
     def __enter__(self):
-        return getattr(self._get(), "__enter__")()
+        obj = self._get()
+        if _WITH_EXIT_FIRST:
+            # Fail as Werkzeug's proxy fails: on the name looked up first.
+            getattr(obj, "__exit__")
+        return getattr(obj, "__enter__")()
 
     def __exit__(self, *exc_info):
         return getattr(self._get(), "__exit__")(*exc_info)
@@ -1290,7 +1310,10 @@ cdef class LocalProxy:
         return getattr(self._get(), "__anext__")()
 
     def __aenter__(self):
-        return getattr(self._get(), "__aenter__")()
+        obj = self._get()
+        if _ASYNC_WITH_EXIT_FIRST:
+            getattr(obj, "__aexit__")
+        return getattr(obj, "__aenter__")()
 
     def __aexit__(self, *exc_info):
         return getattr(self._get(), "__aexit__")(*exc_info)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import copy
 import math
 import operator
-import sys
 from contextvars import ContextVar
 from types import GenericAlias
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union, final
@@ -28,6 +27,11 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union, 
 from ._explicit import FORWARDED_NAMES, read_special
 from ._foreign import adopt
 from ._ident import IdentStore, default_ident_func
+from ._interpreter import ASYNC_WITH_LOOKS_UP_EXIT_FIRST, WITH_LOOKS_UP_EXIT_FIRST
+# A plain list in a stack's storage is Werkzeug's format, in a context_var
+# given by the user: _as_nodes reads it as the top node.
+from ._werkzeug_storage import LocalStorage, StackStorage
+from ._werkzeug_storage import as_nodes as _as_nodes
 
 __all__ = ["Local", "LocalProxy", "LocalStack", "StackView"]
 
@@ -259,6 +263,12 @@ class Local:
             return storage.data
         return {default_ident_func()(): dict(self._values())}
 
+    @property
+    def _Local__storage(self) -> LocalStorage:
+        """Werkzeug's private storage variable, as a view: see
+        :mod:`ctxlocal._werkzeug_storage`."""
+        return LocalStorage(self)
+
 
 # Names a Local's __setattr__ hands to the class instead of storing them.
 _LOCAL_PROPERTIES = frozenset({"__ident_func__", "__storage__"})
@@ -355,17 +365,6 @@ class StackView:
 _new_view = object.__new__
 
 
-def _as_nodes(stored: Any) -> Optional[Tuple[Any, Any]]:
-    """Turn what a stack's storage holds into the top node (or None)."""
-    if stored is None or type(stored) is tuple:
-        return stored
-    # A plain list: Werkzeug's format, in a context_var given by the user.
-    node: Optional[Tuple[Any, Any]] = None
-    for item in stored:
-        node = (item, node)
-    return node
-
-
 class LocalStack:
     """A context-local stack.
 
@@ -450,6 +449,12 @@ class LocalStack:
     @__ident_func__.setter
     def __ident_func__(self, func: Callable[[], Any]) -> None:
         self._ctxlocal_storage = _ident_storage(self._ctxlocal_storage, func)
+
+    @property
+    def _storage(self) -> StackStorage:
+        """Werkzeug's private storage variable, as a view: see
+        :mod:`ctxlocal._werkzeug_storage`."""
+        return StackStorage(self._ctxlocal_storage)
 
     @property
     def __storage__(self) -> Dict[Any, Dict[str, List[Any]]]:
@@ -546,9 +551,6 @@ def _from_callable(
         return func
     return lambda: get_name(func())
 
-
-# PyPy's `with` looks __exit__ up before __enter__; CPython, the other way.
-_EXIT_LOOKED_UP_FIRST = sys.implementation.name == "pypy"
 
 _object_getattribute = object.__getattribute__
 _object_setattr = object.__setattr__
@@ -918,8 +920,8 @@ class LocalProxy:
 
     def __enter__(self) -> Any:
         obj = _GET(self)()
-        if _EXIT_LOOKED_UP_FIRST:
-            # Fail as Werkzeug's proxy fails there: on the first name looked up.
+        if WITH_LOOKS_UP_EXIT_FIRST:
+            # Fail as Werkzeug's proxy fails: on the name looked up first.
             getattr(obj, "__exit__")
         return getattr(obj, "__enter__")()
 
@@ -936,7 +938,10 @@ class LocalProxy:
         return getattr(_GET(self)(), "__anext__")()
 
     def __aenter__(self) -> Any:
-        return getattr(_GET(self)(), "__aenter__")()
+        obj = _GET(self)()
+        if ASYNC_WITH_LOOKS_UP_EXIT_FIRST:
+            getattr(obj, "__aexit__")
+        return getattr(obj, "__aenter__")()
 
     def __aexit__(self, *exc_info: Any) -> Any:
         return getattr(_GET(self)(), "__aexit__")(*exc_info)

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 from _differential import _BINARY, _INPLACE, _UNARY, VALUES, norm, Env
 from _hypothesis_ci import ci_settings
+from ctxlocal._interpreter import WITH_LOOKS_UP_EXIT_FIRST
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -116,9 +117,16 @@ def _make(spec: Tuple[str, Any]) -> Any:
 
 def _with_by_name(target: Any) -> Any:
     # Werkzeug forwards __enter__/__exit__ with getattr: a target without them
-    # gives AttributeError, where a ``with`` on the target gives TypeError.
-    entered = getattr(target, "__enter__")()
-    getattr(target, "__exit__")(None, None, None)
+    # gives AttributeError, where a ``with`` on the target gives TypeError. The
+    # names are fetched in the order the interpreter's ``with`` looks them up.
+    if WITH_LOOKS_UP_EXIT_FIRST:
+        exit = getattr(target, "__exit__")
+        enter = getattr(target, "__enter__")
+    else:
+        enter = getattr(target, "__enter__")
+        exit = getattr(target, "__exit__")
+    entered = enter()
+    exit(None, None, None)
     return entered
 
 
@@ -157,23 +165,6 @@ def _outcome(
     return ("value",), result
 
 
-def _pypy_with_lookup_order(operation: Any, got: Any, expected: Any) -> bool:
-    """DELIBERATE, PyPy only: `with` on a target lacking the protocol.
-
-    PyPy's `with` looks ``__exit__`` up before ``__enter__``. On the bare
-    target the type lookup of ``__enter__`` fails first; on a proxy both names
-    exist, so the failure comes from the target's ``__exit__``, as with
-    Werkzeug's proxy, which the differential tests hold ctxlocal to.
-    """
-    return (
-        sys.implementation.name == "pypy"
-        and operation[1] == "with"
-        and got[:2] == expected[:2] == ("raised", AttributeError)
-        and "'__exit__'" in got[2]
-        and "'__enter__'" in expected[2]
-    )
-
-
 @pytest.fixture
 def unraisable() -> Iterator[Unraisable]:
     """Record exceptions raised by ``__del__`` instead of letting pytest fail on them."""
@@ -201,8 +192,6 @@ def test_proxy_behaves_as_its_target(
 
     got, got_result = _outcome(operation, proxy)
     expected, expected_result = _outcome(operation, direct, direct=True)
-    if _pypy_with_lookup_order(operation, got, expected):
-        return
     assert got == expected
     if got[0] != "value":
         return

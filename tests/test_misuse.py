@@ -10,6 +10,7 @@ cannot reach its target.
 
 from __future__ import annotations
 
+import asyncio
 import pickle
 import re
 import sys
@@ -47,6 +48,14 @@ def _on(target: Any, op: Callable[[Any], Any]) -> Case:
 def _with(proxy: Any) -> Any:
     with proxy:
         return None
+
+
+def _async_with(proxy: Any) -> Any:
+    async def use() -> None:
+        async with proxy:
+            pass
+
+    return asyncio.run(use())
 
 
 def _stack_with_none(m: Any) -> Any:
@@ -88,6 +97,7 @@ CASES: Dict[str, Case] = {
     "call an int": _on(1, lambda p: p()),
     "next of a list": _on([1], next),
     "with an int": _on(1, _with),
+    "async with an int": _on(1, _async_with),
     "negate a str": _on("s", lambda p: -p),
     "str plus int": _on("s", lambda p: p + 1),
     "int plus str (reflected)": _on("s", lambda p: 1 + p),
@@ -161,6 +171,48 @@ def _swallowed_difference(operation: Tuple[Any, ...], got: Any) -> bool:
     )
 
 
+def _special_lookup_swallows_attribute_error() -> bool:
+    """Whether the interpreter takes an AttributeError raised while it looks a
+    special method up for the method missing (CPython 3.14 on)."""
+
+    class Failing:
+        def __get__(self, obj: Any, owner: Any = None) -> Any:
+            raise AttributeError("lookup failed")
+
+    class Probe:
+        __add__ = Failing()
+
+    try:
+        Probe() + 1
+    except TypeError:
+        return True
+    except AttributeError:
+        return False
+    raise AssertionError("Probe() + 1 gave a value")
+
+
+SPECIAL_LOOKUP_SWALLOWS_ATTRIBUTE_ERROR = _special_lookup_swallows_attribute_error()
+
+
+def _attribute_error_difference(expected: Any, got: Any) -> bool:
+    """DELIBERATE: an operator on a proxy whose name lookup raises AttributeError.
+
+    Where the interpreter takes an AttributeError from a special method's
+    lookup for "no such method", Werkzeug's proxy (whose descriptors fetch the
+    target's method at lookup) answers with the missing method's TypeError
+    ("unsupported operand type(s)", "doesn't define __round__"); ctxlocal's
+    methods are real ones, so the lookup's own AttributeError comes out, as on
+    every other interpreter (see the README's differences).
+    """
+    return (
+        SPECIAL_LOOKUP_SWALLOWS_ATTRIBUTE_ERROR
+        and expected[:1] == ("raised",)
+        and expected[2] == "TypeError"
+        and got[:1] == ("raised",)
+        and got[2] == "AttributeError"
+    )
+
+
 @pytest.mark.parametrize(
     "proxy",
     [
@@ -186,6 +238,7 @@ def test_unresolvable_proxy_matches_werkzeug(impl: types.SimpleNamespace, proxy:
             got != expected
             and not _pickling_difference(expected[-1], got[-1])
             and not _swallowed_difference(operation, got[-1])
+            and not (proxy == 9 and _attribute_error_difference(expected[-1], got[-1]))
         ):
             differences.append(f"{operation}: werkzeug {expected[-1]!r}, ctxlocal {got[-1]!r}")
     assert not differences, "\n".join(differences)
@@ -227,9 +280,10 @@ CTXLOCAL_ONLY: Dict[str, Tuple[Case, Tuple[str, str]]] = {
         _ident_local(_raising_ident),
         ("LookupError", "no ident here"),
     ),
+    # A dict's own message for an unhashable key, which changed in 3.14.
     "ident function returning something unhashable": (
         _ident_local(lambda: []),
-        ("TypeError", "unhashable type: 'list'"),
+        _outcome(lambda m: {}[[]], None),
     ),
     "pickle a proxy": (
         lambda m: pickle.dumps(m.LocalProxy(lambda: 1)),
