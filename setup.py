@@ -1,20 +1,36 @@
-"""Build script: compiles the Cython implementation on CPython.
+"""Build script: compiles the Cython implementation on CPython with a GIL.
 
-The extension is skipped on other interpreters and when
-``CTXLOCAL_NO_EXTENSIONS`` is set to anything but ``0`` (that build is the pure
-``py3-none-any`` wheel). With ``CTXLOCAL_NO_EXTENSIONS=0`` a failed compile is
-an error instead of a silent fallback.
+The extension is skipped on other interpreters, on free-threaded CPython
+(the compiled module relies on the GIL: importing it there would turn the GIL
+back on for the whole process) and when ``CTXLOCAL_NO_EXTENSIONS`` is set to
+anything but ``0``; that build is the pure ``py3-none-any`` package. With
+``CTXLOCAL_NO_EXTENSIONS=0`` a failed compile is an error instead of a silent
+fallback, and so is asking for the extension where it is never built.
 """
 
 import os
 import platform
+import sysconfig
+from typing import Mapping
 
 from setuptools import Extension, setup
 
-NO_EXTENSIONS = os.environ.get("CTXLOCAL_NO_EXTENSIONS")
-BUILD_EXTENSION = platform.python_implementation() == "CPython" and (
-    NO_EXTENSIONS is None or NO_EXTENSIONS == "0"
-)
+
+def build_extension(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether this interpreter gets the compiled module."""
+    setting = environ.get("CTXLOCAL_NO_EXTENSIONS")
+    if setting is not None and setting != "0":
+        return False
+    if platform.python_implementation() != "CPython":
+        return False
+    if sysconfig.get_config_var("Py_GIL_DISABLED"):
+        if setting == "0":
+            raise SystemExit(
+                "CTXLOCAL_NO_EXTENSIONS=0 asks for the compiled module, which is never"
+                " built for free-threaded CPython (it relies on the GIL)"
+            )
+        return False
+    return True
 
 
 def extensions():
@@ -29,4 +45,5 @@ def extensions():
     )
 
 
-setup(ext_modules=extensions() if BUILD_EXTENSION else [])
+if __name__ == "__main__":  # as setuptools runs it
+    setup(ext_modules=extensions() if build_extension() else [])

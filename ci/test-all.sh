@@ -24,7 +24,7 @@ step "venv and requirements"
 "$PYTHON" -m venv .venv
 PY=$PWD/.venv/bin/python
 "$PY" -m pip install -q --upgrade pip
-"$PY" -m pip install -q -r requirements-test.txt "Cython>=3.0.10" "setuptools>=64" build
+"$PY" -m pip install -q -r requirements-test.txt "Cython>=3.1" "setuptools>=77" build
 
 step "compiled extension (required)"
 CTXLOCAL_NO_EXTENSIONS=0 "$PY" setup.py -q build_ext --inplace

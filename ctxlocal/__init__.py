@@ -7,13 +7,17 @@ and from the pure-Python module otherwise (``"python"``).
 
 ``CTXLOCAL_NO_EXTENSIONS``: unset picks the compiled module if it imports;
 ``0`` requires it (an ``ImportError`` propagates); any other value picks the
-pure module. Interpreters other than CPython use the pure module.
+pure module. Interpreters other than CPython use the pure module, and so does
+free-threaded CPython: the compiled module relies on the GIL, and importing it
+would turn the GIL back on for the whole process (``0`` raises ``ImportError``
+there).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import sysconfig
 
 from ._install import Installation, InstallWarning, install, uninstall
 from ._manager import LocalManager, release_local
@@ -35,9 +39,18 @@ __version__ = "0.1.0"
 
 def _choose() -> str:
     setting = os.environ.get("CTXLOCAL_NO_EXTENSIONS")
+    if setting is not None and setting != "0":
+        return "python"
+    if sysconfig.get_config_var("Py_GIL_DISABLED"):
+        if setting == "0":
+            raise ImportError(
+                "CTXLOCAL_NO_EXTENSIONS=0 asks for the compiled module, which"
+                " free-threaded CPython never uses (it relies on the GIL)"
+            )
+        return "python"
     if setting == "0":
         return "cython"
-    if setting is not None or sys.implementation.name != "cpython":
+    if sys.implementation.name != "cpython":
         return "python"
     try:
         from . import _local_c  # noqa: F401

@@ -2,7 +2,9 @@
 
 ``CTXLOCAL_NO_EXTENSIONS`` unset: the compiled module if it imports (CPython),
 else the pure one; ``0``: the compiled module or ImportError; anything else:
-the pure module.
+the pure module. Free-threaded CPython always gets the pure module (``0``:
+ImportError); no such interpreter can be installed here, so its build
+configuration is faked.
 """
 
 from __future__ import annotations
@@ -47,6 +49,13 @@ else:
 
 # Makes the compiled module unimportable, as on a machine where it was not built.
 BLOCK_EXTENSION = "import sys; sys.modules['ctxlocal._local_c'] = None\n"
+
+# Makes this interpreter's build configuration read as free-threaded CPython's.
+FAKE_FREE_THREADED = """
+import sysconfig
+_real = sysconfig.get_config_var
+sysconfig.get_config_var = lambda name: 1 if name == "Py_GIL_DISABLED" else _real(name)
+"""
 
 
 def _compiled_available() -> bool:
@@ -124,3 +133,27 @@ def test_this_process_uses_the_module_the_setting_asks_for() -> None:
     else:
         expected = "python"
     assert ctxlocal.IMPLEMENTATION == expected
+
+
+@pytest.mark.parametrize("setting", [None, "1"])
+def test_free_threaded_cpython_gets_the_pure_module(setting: Optional[str]) -> None:
+    result = _run(setting, FAKE_FREE_THREADED + REPORT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "python\n"
+    # Nothing imported the compiled module on the way.
+    result = _run(setting, FAKE_FREE_THREADED + "import ctxlocal, sys; print('ctxlocal._local_c' in sys.modules)")
+    assert result.stdout == "False\n", result.stderr
+
+
+def test_free_threaded_cpython_refuses_zero() -> None:
+    result = _run("0", FAKE_FREE_THREADED + "import ctxlocal")
+    assert result.returncode == 1
+    assert "ImportError: CTXLOCAL_NO_EXTENSIONS=0 asks for the compiled module" in result.stderr
+    assert "free-threaded" in result.stderr
+
+
+def test_the_free_threaded_fake_changes_only_that_setting() -> None:
+    """The fake above must be what makes the difference: without it, the default."""
+    result = _run(None, FAKE_FREE_THREADED.replace("1 if", "None if") + REPORT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ("cython\n" if _compiled_available() else "python\n")

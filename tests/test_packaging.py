@@ -9,13 +9,15 @@ since skipping would let an unchecked matrix pass.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
 import sys
+import sysconfig
 import tomllib
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, List, Set, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Set, Tuple
 
 import cibuildwheel
 import pytest
@@ -39,17 +41,20 @@ PLATFORM_TAGS = {
     "windows": ["win_amd64"],
 }
 RUNNER_PLATFORMS = {"ubuntu": "linux", "macos": "macos", "windows": "windows"}
+# cibuildwheel's identifiers of free-threaded builds: cp314t-manylinux_x86_64...
+FREE_THREADED = re.compile(r"cp3\d+t-")
 # requirements-test.txt entries that cibuildwheel's test-requires leaves out:
 # needed only by repository checks (test_packaging, bench smoke run), or C
 # builds on targets without wheels; the tests using them skip there.
 NOT_IN_WHEEL_TESTS = {"cibuildwheel", "pyyaml", "pytest-benchmark", "gevent", "eventlet"}
 
 
-def identifiers(platform: str, archs: str = "", skip: str = "") -> Set[str]:
+def identifiers(platform: str, cibw_env: Optional[Dict[str, str]] = None) -> Set[str]:
     """What cibuildwheel would build from pyproject.toml for one platform.
 
-    ``archs`` and ``skip`` are what a workflow job passes in CIBW_ARCHS and
-    CIBW_SKIP.
+    ``cibw_env`` is the ``CIBW_*`` environment of a workflow job (see
+    :func:`job_environment`); every variable in it is set, empty ones too,
+    as GitHub sets them.
     """
     command = [
         sys.executable,
@@ -59,15 +64,35 @@ def identifiers(platform: str, archs: str = "", skip: str = "") -> Set[str]:
         "--platform",
         platform,
     ]
-    if archs:
-        command += ["--archs", archs]
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIBW_")}
-    if skip:
-        env["CIBW_SKIP"] = skip
+    env.update(cibw_env or {})
     result = subprocess.run(
         command, cwd=REPO, env=env, check=True, stdout=subprocess.PIPE, text=True
     )
     return set(result.stdout.split())
+
+
+_EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+
+
+def job_environment(job: Dict[str, Any], steps: List[Dict[str, Any]]) -> Dict[str, str]:
+    """The cibuildwheel step's environment for one matrix entry, as GitHub
+    evaluates it: ``${{ matrix.KEY }}`` is the entry's value, or the empty
+    string when the entry has no such key."""
+
+    def evaluate(match: "re.Match[str]") -> str:
+        expression = match.group(1)
+        key = re.fullmatch(r"matrix\.(\w+)", expression)
+        if key is None:
+            raise AssertionError(f"no evaluation here for ${{{{ {expression} }}}}")
+        value = job.get(key.group(1), "")
+        return str(value)
+
+    (step,) = [step for step in steps if str(step.get("uses", "")).startswith("pypa/cibuildwheel@")]
+    return {
+        name: _EXPRESSION.sub(evaluate, str(value))
+        for name, value in step.get("env", {}).items()
+    }
 
 
 def workflow() -> Dict[str, Any]:
@@ -93,15 +118,28 @@ def test_cibuildwheel_builds_every_cpython(platform: str) -> None:
 
 @pytest.mark.parametrize("platform", sorted(PLATFORM_TAGS))
 def test_workflow_jobs_cover_the_configured_matrix(platform: str) -> None:
-    """Each binary job builds one slice; together, all of it, none twice."""
+    """Each binary job builds one slice; together, all of it, none twice, and
+    never a free-threaded build."""
+    steps = workflow()["jobs"]["binary"]["steps"]
     slices = [
-        identifiers(platform, job["archs"], job.get("skip", ""))
+        identifiers(platform, job_environment(job, steps))
         for job in binary_jobs()
         if RUNNER_PLATFORMS[job["os"].split("-")[0]] == platform
     ]
     assert all(slices)
-    assert sum(len(part) for part in slices) == len(set().union(*slices))
-    assert set().union(*slices) == identifiers(platform)
+    built = set().union(*slices)
+    assert not {identifier for identifier in built if FREE_THREADED.match(identifier)}
+    assert sum(len(part) for part in slices) == len(built)
+    assert built == identifiers(platform)
+
+
+def test_job_environment_follows_github() -> None:
+    """A job without the key gets an empty string, which cibuildwheel takes
+    as set: an empty CIBW_SKIP builds the free-threaded wheels."""
+    steps = [{"uses": "pypa/cibuildwheel@v1", "env": {"CIBW_SKIP": "${{ matrix.skip }}"}}]
+    assert job_environment({"archs": "x86_64"}, steps) == {"CIBW_SKIP": ""}
+    assert job_environment({"skip": "*-musllinux_*"}, steps) == {"CIBW_SKIP": "*-musllinux_*"}
+    assert any(FREE_THREADED.match(i) for i in identifiers("linux", {"CIBW_SKIP": ""}))
 
 
 def test_emulated_builds_deselect_slow_tests() -> None:
@@ -164,3 +202,39 @@ def test_wheel_test_requires_follow_requirements_test_txt() -> None:
 def test_publish_waits_for_every_build() -> None:
     jobs = workflow()["jobs"]
     assert set(jobs["publish"]["needs"]) == set(jobs) - {"publish"}
+
+
+def _setup_module(monkeypatch: pytest.MonkeyPatch, gil_disabled: Any) -> Any:
+    """setup.py loaded as a module (it builds nothing then), on an interpreter
+    whose Py_GIL_DISABLED reads as ``gil_disabled``."""
+    real = sysconfig.get_config_var
+    monkeypatch.setattr(
+        sysconfig,
+        "get_config_var",
+        lambda name: gil_disabled if name == "Py_GIL_DISABLED" else real(name),
+    )
+    spec = importlib.util.spec_from_file_location("ctxlocal_setup", REPO / "setup.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("gil_disabled", [None, 0])
+def test_setup_builds_the_extension_on_cpython_with_a_gil(
+    monkeypatch: pytest.MonkeyPatch, gil_disabled: Any
+) -> None:
+    setup = _setup_module(monkeypatch, gil_disabled)
+    assert setup.build_extension({}) is True
+    assert setup.build_extension({"CTXLOCAL_NO_EXTENSIONS": "0"}) is True
+    assert setup.build_extension({"CTXLOCAL_NO_EXTENSIONS": "1"}) is False
+
+
+def test_setup_builds_no_extension_for_free_threaded_cpython(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    setup = _setup_module(monkeypatch, 1)
+    assert setup.build_extension({}) is False
+    assert setup.build_extension({"CTXLOCAL_NO_EXTENSIONS": "1"}) is False
+    with pytest.raises(SystemExit, match="never built for free-threaded CPython"):
+        setup.build_extension({"CTXLOCAL_NO_EXTENSIONS": "0"})
