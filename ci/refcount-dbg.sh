@@ -17,7 +17,8 @@
 #    implementations and was not skipped, then the whole test suite (unless
 #    --refcount-only), all with CTXLOCAL_NO_EXTENSIONS=0 (the compiled module
 #    is required) and CTXLOCAL_REQUIRE_DEBUG=1 (test_refcount.py errors
-#    instead of skipping without sys.gettotalrefcount).
+#    instead of skipping without sys.gettotalrefcount), and Werkzeug's own
+#    tests of werkzeug.local on both implementations (ci/werkzeug_suite.py).
 #
 # Usage: ci/refcount-dbg.sh [--refcount-only] [pytest args...]
 #        (default: the whole suite after the refcount tests)
@@ -90,10 +91,12 @@ if ! grep -q "test_no_reference_leak\[cython-" <<<"$("${PYTEST[@]}" --co tests/t
     FAILED=1
 fi
 
-# The whole test suite under the debug interpreter.
+# The whole test suite under the debug interpreter, and Werkzeug's own
+# tests of werkzeug.local on both implementations.
 if [ "$REFCOUNT_ONLY" = 0 ]; then
     "${PYTEST[@]}" "${@:-tests}" || FAILED=1
 fi
+"$VPY" ci/werkzeug_suite.py --src . || FAILED=1
 
 if [ "$FAILED" != 0 ]; then
     echo "refcount-dbg: FAILED under $PY" >&2

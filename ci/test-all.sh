@@ -11,9 +11,16 @@
 # 5. the debug interpreter's reference counts and valgrind on the compiled
 #    module;
 # 6. the sdist and the wheels, each installed and tested from outside the tree:
-#    binary wheels for CPython 3.9 and 3.13, the pure wheel on PyPy.
+#    binary wheels for CPython 3.9 and 3.13, the pure wheel on Debian 12's PyPy
+#    7.3 (Python 3.9);
+# 7. Werkzeug's own tests of werkzeug.local on both implementations
+#    (ci/werkzeug_suite.py; also run on every interpreter below);
+# 8. the interpreters Debian 12 lacks, from a Debian sid root (ci/test-sid.sh):
+#    CPython 3.14 and 3.15 (suite, Werkzeug's tests, speed figures), PyPy 8
+#    and python3.14-dbg.
 #
-# Environment: PYTHON (default python3) for the venv.
+# Environment: PYTHON (default python3) for the venv; CTXLOCAL_SKIP_SID=1
+# leaves out step 8 (machines that cannot chroot).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +32,7 @@ step "venv and requirements"
 PY=$PWD/.venv/bin/python
 "$PY" -m pip install -q --upgrade pip
 "$PY" -m pip install -q -r requirements-test.txt "Cython>=3.1" "setuptools>=77" build
+"$PY" -VV
 
 step "compiled extension (required)"
 CTXLOCAL_NO_EXTENSIONS=0 "$PY" setup.py -q build_ext --inplace
@@ -37,6 +45,9 @@ CTXLOCAL_NO_EXTENSIONS=0 "$PY" -m pytest
 
 step "test suite: pure implementation only"
 CTXLOCAL_NO_EXTENSIONS=1 "$PY" -m pytest
+
+step "Werkzeug's tests/test_local.py, both implementations"
+"$PY" ci/werkzeug_suite.py --src .
 
 step "type check of the package (mypy --strict)"
 "$PY" -m mypy
@@ -52,5 +63,10 @@ bash ci/valgrind.sh
 
 step "wheels and sdist"
 PYTHON="$PY" bash ci/build-wheels.sh --ci
+
+if [ "${CTXLOCAL_SKIP_SID:-0}" != 1 ]; then
+    step "CPython 3.14 and 3.15, PyPy 8, python3.14-dbg (Debian sid root)"
+    bash ci/test-sid.sh
+fi
 
 step "all checks passed"

@@ -6,6 +6,7 @@
 # runs the suite from outside the source tree with CTXLOCAL_NO_EXTENSIONS
 # unset: PyPy must choose IMPLEMENTATION == "python" by itself. greenlet is
 # PyPy's built-in module (PyPI's, which SQLAlchemy pulls in, is removed).
+# Then Werkzeug's own tests of werkzeug.local run on it (ci/werkzeug_suite.py).
 #
 # Usage: ci/test-pypy.sh [--wheel PATH] [--quick] [--report FILE]
 # Environment: PYPY (default pypy3). On Debian, when pypy3 is missing and we
@@ -61,3 +62,4 @@ PYTHONPATH=$SITE "$PY" -c 'import greenlet; print("greenlet", greenlet.__version
 
 unset CTXLOCAL_NO_EXTENSIONS
 "$PY" ci/run_installed_tests.py --expect python --label "$LABEL" "${EXTRA[@]}"
+"$PY" ci/werkzeug_suite.py --impl python

@@ -1,0 +1,100 @@
+"""Run Werkzeug's own tests of ``werkzeug.local`` against ctxlocal.
+
+Downloads the sdist of the Werkzeug release installed in this interpreter
+(``pip download --no-binary``), takes its ``tests/test_local.py``, changes
+only its ``from werkzeug import local`` into ``import ctxlocal as local``, and
+runs it with pytest from a temporary folder, once per implementation asked
+for. Before each run it checks that ``import ctxlocal`` binds that
+implementation under the run's environment, so a missing compiled module
+cannot pass as a compiled run. Every test must pass: no failure, no error,
+no skip.
+
+Usage: python ci/werkzeug_suite.py [--impl cython,python] [--src DIR]
+  --impl  implementations to run: "cython" (CTXLOCAL_NO_EXTENSIONS=0) and/or
+          "python" (CTXLOCAL_NO_EXTENSIONS=1); default both
+  --src   folder put first on PYTHONPATH (a checkout with the extension built
+          in place); default: none, ctxlocal as installed
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Dict, List
+
+SWITCH = {"cython": "0", "python": "1"}
+IMPORT_LINE = "from werkzeug import local\n"
+
+
+def fetch_tests(work: Path) -> Path:
+    """Werkzeug's tests/test_local.py from the installed release's sdist."""
+    version = importlib.metadata.version("werkzeug")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "-q", "--no-deps",
+         "--no-binary", ":all:", "-d", str(work), f"werkzeug=={version}"],
+        check=True,
+    )
+    (sdist,) = work.glob("werkzeug-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        member = archive.getmember(f"werkzeug-{version}/tests/test_local.py")
+        source = archive.extractfile(member)
+        assert source is not None
+        text = source.read().decode()
+    if text.count(IMPORT_LINE) != 1:
+        raise SystemExit(f"werkzeug {version}: expected one {IMPORT_LINE!r} in tests/test_local.py")
+    tests = work / "tests"
+    tests.mkdir()
+    (tests / "test_local.py").write_text(text.replace(IMPORT_LINE, "import ctxlocal as local\n"))
+    # An empty configuration: none of this checkout's pytest settings apply.
+    (tests / "pytest.ini").write_text("[pytest]\n")
+    print(f"werkzeug-suite: tests/test_local.py of werkzeug {version}")
+    return tests
+
+
+def run(tests: Path, impl: str, src: str) -> None:
+    env: Dict[str, str] = dict(os.environ, CTXLOCAL_NO_EXTENSIONS=SWITCH[impl])
+    if src:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
+    picked = subprocess.run(
+        [sys.executable, "-c", "import ctxlocal; print(ctxlocal.IMPLEMENTATION)"],
+        cwd=tests, env=env, check=True, stdout=subprocess.PIPE, text=True,
+    ).stdout.strip()
+    if picked != impl:
+        raise SystemExit(f"werkzeug-suite: import ctxlocal picked {picked!r}, not {impl!r}")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"],
+        cwd=tests, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    print(result.stdout, end="")
+    summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    clean = re.fullmatch(r"=* ?\d+ passed in [\d.]+s ?=*", summary) is not None
+    if result.returncode != 0 or not clean:
+        raise SystemExit(f"werkzeug-suite: {impl}: Werkzeug's tests did not all pass ({summary!r})")
+    print(f"werkzeug-suite: {impl}: {summary.strip('= ')}")
+
+
+def main(argv: List[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--impl", default="cython,python")
+    parser.add_argument("--src", default="")
+    args = parser.parse_args(argv)
+    impls = args.impl.split(",")
+    unknown = set(impls) - set(SWITCH)
+    if unknown:
+        parser.error(f"unknown implementation(s): {', '.join(sorted(unknown))}")
+    src = str(Path(args.src).resolve()) if args.src else ""
+    with tempfile.TemporaryDirectory(prefix="ctxlocal-werkzeug-") as work:
+        tests = fetch_tests(Path(work))
+        for impl in impls:
+            run(tests, impl, src)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
