@@ -55,7 +55,7 @@ import operator
 from contextvars import ContextVar
 from types import GenericAlias
 
-from ctxlocal._explicit import FORWARDED_NAMES, read_special
+from ctxlocal._datamodel import FORWARDED_NAMES, read_special
 from ctxlocal._foreign import adopt
 from ctxlocal._ident import IdentStore, default_ident_func
 from ctxlocal._werkzeug_storage import LocalStorage, StackStorage
@@ -77,7 +77,9 @@ cdef extern from "Python.h":
     void *PyCapsule_Import(const char *name, int no_block) except? NULL
     PyObject *PyThreadState_GetDict()  # borrowed; never NULL with a thread state
     ctypedef int (*setattrofunc)(PyObject *, PyObject *, PyObject *) except -1
+    ctypedef PyObject *(*getattrofunc)(PyObject *, PyObject *)
     ctypedef struct _TypeWithSlots "PyTypeObject":
+        getattrofunc tp_getattro
         setattrofunc tp_setattro
         PyObject *tp_dict
 
@@ -433,7 +435,8 @@ cdef class Local:
 
     Werkzeug <= 1.0's ident API is available: assigning a callable to
     ``__ident_func__`` switches the local to storage keyed by what that
-    function returns, and ``__storage__`` reads as ``{ident: {name: value}}``.
+    function returns (see :mod:`ctxlocal._ident`), and ``__storage__`` reads
+    as ``{ident: {name: value}}``.
     """
 
     # The storage: _names, or else the dict-holding _var given as context_var;
@@ -478,16 +481,33 @@ cdef class Local:
             _var_set(self._var, {})
 
     def __getattribute__(self, name):
-        cdef PyObject *value
         if _PyType_Lookup(<PyTypeObject *>Py_TYPE(self), name) != NULL:
             return PyObject_GenericGetAttr(self, name)
+        if Py_TYPE(self) is not <PyTypeObject *>Local:
+            # A subclass instance may have a __dict__ of its own, which a
+            # normal lookup reads before the storage: Werkzeug's Local (and the
+            # pure one) read the storage in __getattr__, once that lookup fails.
+            try:
+                return PyObject_GenericGetAttr(self, name)
+            except AttributeError:
+                if (<_TypeWithSlots *>Py_TYPE(self)).tp_getattro != (
+                    <_TypeWithSlots *>Local
+                ).tp_getattro:
+                    # A Python subclass: its slot calls __getattr__ next (ours,
+                    # or the subclass's own), as for any Python class.
+                    raise
+        return self._stored(name)
+
+    @cython.final
+    cdef inline object _stored(self, object name):
+        """The stored value of ``name``; AttributeError if it has none."""
+        cdef PyObject *value
         if self._idents is None and self._names is not None:
             found = self._names.read(name)
             if found is not _MISSING:
                 return found
-            values = _EMPTY_VALUES
-        else:
-            values = self._values()
+            raise AttributeError(name)
+        values = self._values()
         if type(values) is dict:
             value = PyDict_GetItemWithError(values, name)
             if value != NULL:
@@ -496,10 +516,14 @@ cdef class Local:
             found = values.get(name, _MISSING)
             if found is not _MISSING:
                 return found
-        if Py_TYPE(self) is not <PyTypeObject *>Local:
-            # A subclass instance may have a __dict__ of its own.
-            return PyObject_GenericGetAttr(self, name)
         raise AttributeError(name)
+
+    # Installed as __getattr__ by _route_setattr() below, so that it exists as
+    # on Werkzeug's Local (a subclass's __getattr__ may call super()'s); reads
+    # never reach it on Local itself, whose __getattribute__ reads the storage.
+    @cython.binding(False)
+    def _ctxlocal_getattr(self, name):
+        return self._stored(name)
 
     # Installed as __setattr__ and __delattr__ by _route_setattr() below;
     # plain method descriptors, which the interpreter's slot calls unbound.
@@ -590,7 +614,8 @@ cdef inline bint _dunder(object name):
 cdef void _route_setattr(type cls) except *:
     """Make ``cls._ctxlocal_setattr``/``_ctxlocal_delattr`` its attribute setters.
 
-    They go in the type's dict as ``__setattr__``/``__delattr__``, and the type
+    (And ``_ctxlocal_getattr``, where the class has one, its ``__getattr__``,
+    in the dict only.) They go in the type's dict as ``__setattr__``/``__delattr__``, and the type
     slot becomes the interpreter's "look ``__setattr__`` up on the type" slot,
     the one Python classes get. CPython lets ``object.__setattr__`` bypass
     that slot (Werkzeug-style code sets attributes of locals and of proxy
@@ -600,6 +625,9 @@ cdef void _route_setattr(type cls) except *:
     cdef dict attrs = <dict>target.tp_dict
     attrs["__setattr__"] = attrs.pop("_ctxlocal_setattr")
     attrs["__delattr__"] = attrs.pop("_ctxlocal_delattr")
+    if "_ctxlocal_getattr" in attrs:
+        # Only in the dict: the type's own tp_getattro slot stays as it is.
+        attrs["__getattr__"] = attrs.pop("_ctxlocal_getattr")
 
     class PythonLevelSetattr:
         def __setattr__(self, name, value):
@@ -1029,6 +1057,7 @@ cdef class LocalProxy:
     def __reduce_ex__(self, protocol):
         raise TypeError(f"cannot pickle {type(self).__name__!r} object")
 
+    # BEGIN GENERATED by ci/datamodel.py from ctxlocal/_datamodel.py: edit the table.
     def __repr__(self):
         try:
             obj = self._get()
@@ -1200,8 +1229,6 @@ cdef class LocalProxy:
     def __ror__(self, other):
         return PyNumber_Or(other, self._get())
 
-    # In-place operators run on the target and leave the proxy bound to the
-    # name (Werkzeug's rule): the operator's result is not rebound.
     def __iadd__(self, other):
         PyNumber_InPlaceAdd(self._get(), other)
         return self
@@ -1323,6 +1350,7 @@ cdef class LocalProxy:
 
     def __deepcopy__(self, memo):
         return _deepcopy(self._get(), memo)
+    # END GENERATED
 
 
 # Key, in the thread state's dict, of the nesting depth of _innermost().

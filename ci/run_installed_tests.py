@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 REPO = Path(__file__).resolve().parent.parent
-# Checks of the repository's CI files (needs ci/, .github/): not a test of the
-# installed package, and absent from the sdist.
-REPO_ONLY_TESTS = ["test_packaging.py"]
+# Checks of the repository's CI files and generated code (need ci/,
+# .github/): not tests of the installed package, and absent from the sdist.
+REPO_ONLY_TESTS = ["test_packaging.py", "test_datamodel.py"]
 
 # Run in the interpreter under test, from the temporary directory, so the
 # import sees the same sys.path as pytest's process will.
