@@ -1169,8 +1169,8 @@ cdef class LocalProxy:
     def __divmod__(self, other):
         return PyNumber_Divmod(self._get(), other)
 
-    def __pow__(self, other, modulo):
-        return PyNumber_Power(self._get(), other, modulo)
+    def __pow__(self, other, mod=None):
+        return PyNumber_Power(self._get(), other, mod)
 
     def __lshift__(self, other):
         return PyNumber_Lshift(self._get(), other)
@@ -1211,7 +1211,7 @@ cdef class LocalProxy:
     def __rdivmod__(self, other):
         return PyNumber_Divmod(other, self._get())
 
-    def __rpow__(self, other, modulo):
+    def __rpow__(self, other, mod=None):
         return PyNumber_Power(other, self._get(), None)
 
     def __rlshift__(self, other):

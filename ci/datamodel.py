@@ -47,8 +47,14 @@ def _signature(params: str) -> str:
 
 
 def _untyped(params: str) -> str:
-    """``other: Any, *modulo: Any`` -> ``other, *modulo``."""
-    return ", ".join(part.split(":")[0].strip() for part in params.split(",")) if params else ""
+    """``other: Any, mod: Any = None`` -> ``other, mod=None`` (the table's
+    annotations hold no commas)."""
+    parts = []
+    for part in params.split(",") if params else []:
+        name, _, annotation = part.partition(":")
+        default = annotation.partition("=")[2].strip()
+        parts.append(f"{name.strip()}={default}" if default else name.strip())
+    return ", ".join(parts)
 
 
 def _method(head: str, body: str) -> List[str]:

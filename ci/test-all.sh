@@ -6,8 +6,9 @@
 #    compile fails here instead of falling back to pure Python;
 # 3. the suite with the compiled implementation required (every test runs on
 #    both implementations), then with the pure one only;
-# 4. mypy --strict over the package, and the benchmark suite collected and
-#    run once without timing (smoke);
+# 4. mypy --strict over the package, the type stub against each
+#    implementation (mypy.stubtest), and the benchmark suite collected and run
+#    once without timing (smoke);
 # 5. the debug interpreter's reference counts and valgrind on the compiled
 #    module;
 # 6. the sdist and the wheels, each installed and tested from outside the tree:
@@ -51,6 +52,12 @@ step "Werkzeug's tests/test_local.py, both implementations"
 
 step "type check of the package (mypy --strict)"
 "$PY" -m mypy
+
+step "the type stub against both implementations (mypy.stubtest)"
+CTXLOCAL_NO_EXTENSIONS=0 "$PY" -m mypy.stubtest ctxlocal --concise \
+    --allowlist ci/stubtest-allowlist.txt --allowlist ci/stubtest-allowlist-compiled.txt
+CTXLOCAL_NO_EXTENSIONS=1 "$PY" -m mypy.stubtest ctxlocal --concise \
+    --allowlist ci/stubtest-allowlist.txt
 
 step "benchmark suite smoke run (no timing)"
 "$PY" -m pytest bench --benchmark-disable -q -p no:cacheprovider

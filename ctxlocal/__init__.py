@@ -30,6 +30,7 @@ __all__ = [
     "LocalManager",
     "LocalProxy",
     "LocalStack",
+    "StackView",
     "install",
     "release_local",
     "uninstall",
@@ -62,6 +63,6 @@ def _choose() -> str:
 IMPLEMENTATION = _choose()
 
 if IMPLEMENTATION == "cython":
-    from ._local_c import Local, LocalProxy, LocalStack
+    from ._local_c import Local, LocalProxy, LocalStack, StackView
 else:
-    from ._local_py import Local, LocalProxy, LocalStack
+    from ._local_py import Local, LocalProxy, LocalStack, StackView

@@ -192,19 +192,21 @@ def _binary_rows() -> Tuple[Special, ...]:
     rows = []
     for name, symbol, op, c_function in _BINARY:
         if name == "pow":
-            rows.append(Special("__pow__", "other: Any, *modulo: Any", "Any",
-                                f"return pow({T}, other, *modulo)",
-                                f"return PyNumber_Power({T}, other, modulo)",
-                                compiled_params="other, modulo", read=op))
+            # The C slot's signature (pow(proxy, 2, None) is proxy ** 2).
+            rows.append(Special("__pow__", "other: Any, mod: Any = None", "Any",
+                                f"return pow({T}, other, mod)",
+                                f"return PyNumber_Power({T}, other, mod)", read=op))
         else:
             pure = f"{T} {symbol} other" if symbol else f"{name}({T}, other)"
             rows.append(_expr(f"__{name}__", pure, f"{c_function}({T}, other)", op,
                               "other: Any"))
     for name, symbol, op, c_function in _BINARY:
         if name == "pow":
-            rows.append(Special("__rpow__", "other: Any", "Any", f"return pow(other, {T})",
+            # Three-argument pow() never reflects: mod is always None here.
+            rows.append(Special("__rpow__", "other: Any, mod: Any = None", "Any",
+                                f"return pow(other, {T})",
                                 f"return PyNumber_Power(other, {T}, None)",
-                                compiled_params="other, modulo", read=_reflected(op)))
+                                read=_reflected(op)))
         else:
             pure = f"other {symbol} {T}" if symbol else f"{name}(other, {T})"
             rows.append(_expr(f"__r{name}__", pure, f"{c_function}(other, {T})",

@@ -762,8 +762,8 @@ class LocalProxy:
     def __divmod__(self, other: Any) -> Any:
         return divmod(_GET(self)(), other)
 
-    def __pow__(self, other: Any, *modulo: Any) -> Any:
-        return pow(_GET(self)(), other, *modulo)
+    def __pow__(self, other: Any, mod: Any = None) -> Any:
+        return pow(_GET(self)(), other, mod)
 
     def __lshift__(self, other: Any) -> Any:
         return _GET(self)() << other
@@ -804,7 +804,7 @@ class LocalProxy:
     def __rdivmod__(self, other: Any) -> Any:
         return divmod(other, _GET(self)())
 
-    def __rpow__(self, other: Any) -> Any:
+    def __rpow__(self, other: Any, mod: Any = None) -> Any:
         return pow(other, _GET(self)())
 
     def __rlshift__(self, other: Any) -> Any:

@@ -24,8 +24,10 @@ PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(ctxlocal.__file__
 SNIPPET = '''
 from __future__ import annotations
 
+import copy
+import math
 from contextvars import ContextVar
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Generator, Iterable, List, Optional, Tuple
 
 from MODULE import Local, LocalManager, LocalProxy, LocalStack, release_local
 
@@ -77,6 +79,46 @@ wrapped = manager.make_middleware(application)
 @manager.middleware
 def decorated(environ: Dict[str, Any], start_response: Any) -> Iterable[bytes]:
     return [b""]
+
+
+class Resource:
+    """Async context manager, async iterator and awaitable at once."""
+
+    async def __aenter__(self) -> Resource:
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        return None
+
+    def __aiter__(self) -> Resource:
+        return self
+
+    async def __anext__(self) -> int:
+        raise StopAsyncIteration
+
+    def __await__(self) -> Generator[Any, None, int]:
+        yield None
+        return 1
+
+
+_resource_var: ContextVar[Resource] = ContextVar("resource")
+resource: LocalProxy[Resource] = LocalProxy(_resource_var)
+
+
+async def use_resource() -> List[Any]:
+    seen: List[Any] = []
+    async with resource as entered:
+        seen.append(entered)
+    async for item in resource:
+        seen.append(item)
+    seen.append(await resource)
+    with LocalProxy(lambda: open(__file__)) as handle:
+        seen.append(handle)
+    number = LocalProxy(lambda: 2.5)
+    seen += [round(number), math.floor(number), math.ceil(number), math.trunc(number),
+             copy.copy(number), copy.deepcopy(number), abs(number), -number, number ** 2,
+             bytes(LocalProxy(lambda: b"x")), list(reversed(LocalProxy(lambda: [1])))]
+    return seen
 
 
 reveal_type(request._get_current_object())  # request
