@@ -6,25 +6,36 @@ back on for the whole process) and when ``CTXLOCAL_NO_EXTENSIONS`` is set to
 anything but ``0``; that build is the pure ``py3-none-any`` package. With
 ``CTXLOCAL_NO_EXTENSIONS=0`` a failed compile is an error instead of a silent
 fallback, and so is asking for the extension where it is never built.
+
+The variable is read by ``ctxlocal/_implementations.py``, loaded here from its
+file: the package itself cannot be imported before its extension is built.
 """
 
 import os
 import platform
+import runpy
 import sysconfig
-from typing import Mapping
+from typing import Any, Dict, Mapping
 
 from setuptools import Extension, setup
 
 
+def implementations() -> Dict[str, Any]:
+    """The names defined by ``ctxlocal/_implementations.py``."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    return runpy.run_path(os.path.join(here, "ctxlocal", "_implementations.py"))
+
+
 def build_extension(environ: Mapping[str, str] = os.environ) -> bool:
     """Whether this interpreter gets the compiled module."""
-    setting = environ.get("CTXLOCAL_NO_EXTENSIONS")
-    if setting is not None and setting != "0":
+    registry = implementations()
+    wanted = registry["requested"](environ)
+    if wanted == registry["PYTHON"]:
         return False
     if platform.python_implementation() != "CPython":
         return False
     if sysconfig.get_config_var("Py_GIL_DISABLED"):
-        if setting == "0":
+        if wanted == registry["CYTHON"]:
             raise SystemExit(
                 "CTXLOCAL_NO_EXTENSIONS=0 asks for the compiled module, which is never"
                 " built for free-threaded CPython (it relies on the GIL)"

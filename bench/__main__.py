@@ -2,14 +2,15 @@
 
 Run it from the repository root. It measures every operation of
 :mod:`bench.ops` on each implementation that imports (:mod:`bench.impls`):
-``compiled`` (``ctxlocal._local_c``), ``pure`` (``ctxlocal._local_py``),
+``cython`` (``ctxlocal._local_c``), ``python`` (``ctxlocal._local_py``),
 ``werkzeug`` (``werkzeug.local``) and ``floor`` (the same work written by hand
 without a library), prints a table, and writes to ``bench/results/``:
 ``results-<python>.json`` (every sample), ``table-<python>.md`` (the table in
 Markdown) and ``chart-<python>.png`` (``<python>`` is ``3.11``, ``pypy3.9``...;
 ``--quick`` runs add ``-quick``). ``--report results-<python>.json`` redraws
 the table and chart of a past run, e.g. a PyPy run's chart with a CPython that
-has matplotlib.
+has matplotlib (files from before the ``cython``/``python`` names, which say
+``compiled``/``pure``, are read under today's names).
 
 Method
 ------
@@ -78,7 +79,7 @@ def _split(values: Optional[List[str]]) -> List[str]:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Benchmark ctxlocal (compiled and pure) against werkzeug.local and a no-library floor.",
+        description="Benchmark ctxlocal (cython and python) against werkzeug.local and a no-library floor.",
     )
     parser.add_argument("--quick", action="store_true",
                         help="short run (3 rounds of ~3 ms samples): rough figures in well under a minute")

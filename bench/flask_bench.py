@@ -36,6 +36,7 @@ import os
 import platform
 import random
 import re
+import runpy
 import shutil
 import socket
 import statistics
@@ -50,8 +51,14 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 VIEWS = ("hello", "globals")
 ROOT = Path(__file__).resolve().parent.parent
-# CTXLOCAL_NO_EXTENSIONS per variant; stock never imports ctxlocal.
-SETTINGS = {"stock": "1", "python": "1", "cython": "0"}
+# ctxlocal's registry of implementations, read from its file: importing it
+# would import ctxlocal, and the stock variant's children never do.
+REGISTRY: Dict[str, Any] = runpy.run_path(str(ROOT / "ctxlocal" / "_implementations.py"))
+PYTHON: str = REGISTRY["PYTHON"]
+CYTHON: str = REGISTRY["CYTHON"]
+# The variants, in the tables' order: stock Werkzeug, then install() with
+# each implementation of ctxlocal (cython only if it builds).
+VARIANTS = ("stock", PYTHON, CYTHON)
 # A server child exits by itself after this long, whatever the parent does.
 SERVER_LIFETIME = 300.0
 CHILD_TIMEOUT = 120.0
@@ -180,8 +187,8 @@ def child_serve(variant: str, port: int) -> None:
 
 
 def child_env(variant: str) -> Dict[str, str]:
-    env = dict(os.environ)
-    env["CTXLOCAL_NO_EXTENSIONS"] = SETTINGS[variant]
+    # Stock never imports ctxlocal; its children get the pure setting.
+    env: Dict[str, str] = REGISTRY["environ_for"](PYTHON if variant == "stock" else variant)
     env["PYTHONPATH"] = os.pathsep.join(
         [str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
     )
@@ -193,15 +200,15 @@ def child_command(*args: str) -> List[str]:
 
 
 def available_variants() -> List[str]:
-    variants = ["stock", "python"]
+    variants = ["stock", PYTHON]
     probe = subprocess.run(
-        [sys.executable, "-c", "import ctxlocal._local_c"],
-        env=child_env("cython"),
+        [sys.executable, "-c", f"import {REGISTRY['MODULES'][CYTHON]}"],
+        env=child_env(CYTHON),
         cwd=ROOT,
         capture_output=True,
     )
     if probe.returncode == 0:
-        variants.append("cython")
+        variants.append(CYTHON)
     return variants
 
 
@@ -358,7 +365,7 @@ def table(title: str, samples: Dict[str, Dict[str, List[float]]]) -> str:
     lines = [title, f"{'variant':<8} {'view':<8} {'median rate':>13} {'vs stock':>9}"]
     for view in VIEWS:
         stock = statistics.median(samples["stock"][view])
-        for variant in sorted(samples, key=list(SETTINGS).index):
+        for variant in sorted(samples, key=VARIANTS.index):
             median = statistics.median(samples[variant][view])
             lines.append(f"{variant:<8} {view:<8} {median:>13,.0f} {median / stock:>8.2f}x")
     return "\n".join(lines)
@@ -393,7 +400,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--server", action="store_true", help="also measure through waitress")
     parser.add_argument("--server-rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=3.0, help="load time per server run")
-    parser.add_argument("--variants", nargs="+", choices=sorted(SETTINGS))
+    parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS))
     parser.add_argument("--json", type=Path, help="write all samples and metadata here")
     # The children: one measurement each, in a fresh interpreter.
     parser.add_argument("--child-wsgi", nargs=2, help=argparse.SUPPRESS)

@@ -1,13 +1,15 @@
 """The implementations a benchmark compares, found at run time.
 
-* ``compiled``: ``ctxlocal._local_c`` (CPython only, when it was built);
-* ``pure``: ``ctxlocal._local_py``;
+* ``cython``: ``ctxlocal._local_c`` (CPython only, when it was built);
+* ``python``: ``ctxlocal._local_py``;
 * ``werkzeug``: ``werkzeug.local`` from the installed Werkzeug;
 * ``floor``: no library at all; every operation defines by hand the least
   work that gives the same result (see ``Op.floor_stmt`` in :mod:`bench.ops`).
 
-A missing implementation is reported with a note, never an error, so the same
-command runs on PyPy (no compiled module) and without Werkzeug.
+ctxlocal's two are named, and found, as in ctxlocal's registry
+(``ctxlocal._implementations``). A missing implementation is reported with a
+note, never an error, so the same command runs on PyPy (no compiled module)
+and without Werkzeug.
 """
 
 from __future__ import annotations
@@ -19,15 +21,15 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-__all__ = ["ALL", "Impl", "discover", "load", "module_available"]
+from ctxlocal._implementations import CYTHON, ENV_VAR, MODULES, PYTHON, requested
 
-ALL = ("compiled", "pure", "werkzeug", "floor")
+__all__ = ["ALL", "OURS", "Impl", "discover", "load", "module_available"]
 
-_MODULES = {
-    "compiled": "ctxlocal._local_c",
-    "pure": "ctxlocal._local_py",
-    "werkzeug": "werkzeug.local",
-}
+# ctxlocal's implementations, in the order of the tables' columns.
+OURS = (CYTHON, PYTHON)
+ALL = (*OURS, "werkzeug", "floor")
+
+_MODULES = {**MODULES, "werkzeug": "werkzeug.local"}
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class Impl:
     @property
     def has_ident_mode(self) -> bool:
         """Whether ``__ident_func__`` switches to ident-keyed storage (ctxlocal only)."""
-        return self.name in ("compiled", "pure")
+        return self.name in OURS
 
 
 def _version(distribution: str) -> str:
@@ -59,7 +61,7 @@ def load(name: str) -> Impl:
         return Impl("floor", version=f"{sys.implementation.name} {sys.version.split()[0]}")
     if name not in _MODULES:
         raise ValueError(f"unknown implementation {name!r}; choose from {', '.join(ALL)}")
-    if name == "compiled" and sys.implementation.name != "cpython":
+    if name == CYTHON and sys.implementation.name != "cpython":
         raise ImportError("the compiled module exists for CPython only")
     module = importlib.import_module(_MODULES[name])
     if name == "werkzeug":
@@ -84,21 +86,21 @@ def discover(names: Iterable[str] = ALL) -> Tuple[List[Impl], Dict[str, str]]:
         raise ValueError(
             f"unknown implementation(s) {', '.join(sorted(unknown))}; choose from {', '.join(ALL)}"
         )
-    # The project's switch, read as tests/conftest.py reads it: "0" makes the
-    # compiled module mandatory, any other value leaves it out.
-    setting = os.environ.get("CTXLOCAL_NO_EXTENSIONS")
+    # The project's switch, as the test suite takes it: asking for cython
+    # makes the compiled module mandatory, asking for python leaves it out.
+    switch = requested()
     found: List[Impl] = []
     missing: Dict[str, str] = {}
     for name in ALL:
         if name not in wanted:
             continue
-        if name == "compiled" and setting not in (None, "0"):
-            missing[name] = f"CTXLOCAL_NO_EXTENSIONS={setting}"
+        if name == CYTHON and switch == PYTHON:
+            missing[name] = f"{ENV_VAR}={os.environ[ENV_VAR]}"
             continue
         try:
             found.append(load(name))
         except ImportError as exc:
-            if name == "compiled" and setting == "0":
+            if name == CYTHON and switch == CYTHON:
                 raise
             missing[name] = f"{type(exc).__name__}: {exc}"
     return found, missing

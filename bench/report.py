@@ -11,7 +11,9 @@ import time
 from dataclasses import fields
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .impls import ALL, Impl
+from ctxlocal._implementations import CYTHON, PYTHON
+
+from .impls import ALL, OURS, Impl
 from .ops import GROUPS
 from .runner import Result, Settings
 
@@ -25,10 +27,11 @@ __all__ = [
     "write_json",
 ]
 
-# ctxlocal's implementations, compared with Werkzeug and with the floor.
-_OURS = ("compiled", "pure")
 _THREADS = "scaling: threads"
-_COLORS = {"compiled": "#1f77b4", "pure": "#ff7f0e", "werkzeug": "#2ca02c", "floor": "#7f7f7f"}
+_COLORS = {CYTHON: "#1f77b4", PYTHON: "#ff7f0e", "werkzeug": "#2ca02c", "floor": "#7f7f7f"}
+# ctxlocal's implementations in results files written before the bench took
+# the project's names for them: load_json reads them under today's names.
+_OLD_NAMES = {"compiled": CYTHON, "pure": PYTHON}
 
 
 def python_tag() -> str:
@@ -81,13 +84,24 @@ def write_json(path: str, env: Dict[str, Any], results: Sequence[Result]) -> Non
         file.write("\n")
 
 
+def _renamed(by_name: Dict[str, Any]) -> Dict[str, Any]:
+    return {_OLD_NAMES.get(name, name): value for name, value in by_name.items()}
+
+
 def load_json(path: str) -> Tuple[Dict[str, Any], List[Result]]:
-    """Read what :func:`write_json` wrote."""
+    """Read what :func:`write_json` wrote, old names (``compiled``, ``pure``) as today's."""
     with open(path, encoding="utf-8") as file:
         data = json.load(file)
     names = {f.name for f in fields(Result)}
-    results = [Result(**{k: v for k, v in item.items() if k in names}) for item in data["results"]]
-    return data["environment"], results
+    results = []
+    for item in data["results"]:
+        kwargs = {k: v for k, v in item.items() if k in names}
+        kwargs["impl"] = _OLD_NAMES.get(kwargs["impl"], kwargs["impl"])
+        results.append(Result(**kwargs))
+    env = dict(data["environment"])
+    env["implementations"] = _renamed(env["implementations"])
+    env["missing"] = _renamed(env["missing"])
+    return env, results
 
 
 # -- tables ------------------------------------------------------------------------
@@ -134,7 +148,7 @@ def _ratio(numerator: Optional[Result], denominator: Optional[Result]) -> str:
 
 def _columns(present: Sequence[str]) -> List[str]:
     headers = [f"{name} ns/op" for name in present]
-    ours = [name for name in _OURS if name in present]
+    ours = [name for name in OURS if name in present]
     if "werkzeug" in present:
         headers += [f"{name} speed-up vs werkzeug" for name in ours]
     if "floor" in present:
@@ -144,7 +158,7 @@ def _columns(present: Sequence[str]) -> List[str]:
 
 def _row(by_impl: Dict[str, Result], present: Sequence[str], throughput: bool) -> List[str]:
     cells = [_cell(by_impl.get(name), throughput) for name in present]
-    ours = [name for name in _OURS if name in present]
+    ours = [name for name in OURS if name in present]
     if "werkzeug" in present:
         cells += [_ratio(by_impl.get("werkzeug"), by_impl.get(name)) for name in ours]
     if "floor" in present:

@@ -5,7 +5,7 @@
 # Writes bench/results/{results,table,chart}-<python>.{json,md,png}; the
 # README's tables are table-3.11.md and table-pypy<version>.md.
 # Build the compiled module first (python3 setup.py build_ext --inplace),
-# or the "compiled" column is missing.
+# or the "cython" columns are missing.
 set -eu
 cd "$(dirname "$0")/.."
 python3 -m bench

@@ -51,10 +51,10 @@ def test_selection_by_substring_and_glob() -> None:
 
 def test_paired_ratio_pairs_samples_of_the_same_round() -> None:
     slow = Result("op", "label", "group", "werkzeug", "stmt", 1, [10.0, 40.0, 20.0])
-    fast = Result("op", "label", "group", "pure", "stmt", 1, [5.0, 20.0, 10.0])
+    fast = Result("op", "label", "group", "python", "stmt", 1, [5.0, 20.0, 10.0])
     # A slow patch of the machine hits the third round of "drifted" only: the
     # median of the per-round ratios keeps 2x, the ratio of the medians does not.
-    drifted = Result("op", "label", "group", "pure", "stmt", 1, [5.0, 20.0, 40.0])
+    drifted = Result("op", "label", "group", "python", "stmt", 1, [5.0, 20.0, 40.0])
     assert paired_ratio(slow, fast) == 2.0
     assert paired_ratio(slow, drifted) == 2.0
     assert slow.median_ns / drifted.median_ns == 1.0

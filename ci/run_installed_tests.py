@@ -18,15 +18,19 @@ import json
 import os
 import platform
 import re
+import runpy
 import shutil
 import subprocess
 import sys
 import sysconfig
 import tempfile
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 REPO = Path(__file__).resolve().parent.parent
+# The registry of implementations, read from its file: this process must not
+# import ctxlocal from the source tree.
+REGISTRY: Dict[str, Any] = runpy.run_path(str(REPO / "ctxlocal" / "_implementations.py"))
 # Checks of the repository's CI files and generated code (need ci/,
 # .github/): not tests of the installed package, and absent from the sdist.
 REPO_ONLY_TESTS = ["test_packaging.py", "test_datamodel.py"]
@@ -48,7 +52,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--expect",
-        choices=["cython", "python"],
+        choices=REGISTRY["NAMES"],
         required=True,
         help="implementation that ctxlocal.IMPLEMENTATION must report",
     )
@@ -78,7 +82,7 @@ def probe(workdir: Path, expect: str) -> Dict[str, str]:
     if info["implementation"] != expect:
         raise SystemExit(
             f"ctxlocal.IMPLEMENTATION is {info['implementation']!r}, expected {expect!r} "
-            f"(CTXLOCAL_NO_EXTENSIONS={os.environ.get('CTXLOCAL_NO_EXTENSIONS')!r})"
+            f"({REGISTRY['ENV_VAR']}={os.environ.get(REGISTRY['ENV_VAR'])!r})"
         )
     print(f"ctxlocal {info['version']} from {location}: IMPLEMENTATION={info['implementation']}")
     return info

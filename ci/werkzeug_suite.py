@@ -22,14 +22,20 @@ import argparse
 import importlib.metadata
 import os
 import re
+import runpy
 import subprocess
 import sys
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Dict, List
+from typing import Any, Dict, List
 
-SWITCH = {"cython": "0", "python": "1"}
+# The registry of implementations (names, the CTXLOCAL_NO_EXTENSIONS value
+# asking for each), read from its file: this process does not import the
+# ctxlocal it tests, which the children find under --src or installed.
+REGISTRY: Dict[str, Any] = runpy.run_path(
+    str(Path(__file__).resolve().parent.parent / "ctxlocal" / "_implementations.py")
+)
 IMPORT_LINE = "from werkzeug import local\n"
 
 
@@ -59,7 +65,7 @@ def fetch_tests(work: Path) -> Path:
 
 
 def run(tests: Path, impl: str, src: str) -> None:
-    env: Dict[str, str] = dict(os.environ, CTXLOCAL_NO_EXTENSIONS=SWITCH[impl])
+    env: Dict[str, str] = REGISTRY["environ_for"](impl)
     if src:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
     picked = subprocess.run(
@@ -82,11 +88,11 @@ def run(tests: Path, impl: str, src: str) -> None:
 
 def main(argv: List[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--impl", default="cython,python")
+    parser.add_argument("--impl", default=",".join(REGISTRY["NAMES"]))
     parser.add_argument("--src", default="")
     args = parser.parse_args(argv)
     impls = args.impl.split(",")
-    unknown = set(impls) - set(SWITCH)
+    unknown = set(impls) - set(REGISTRY["NAMES"])
     if unknown:
         parser.error(f"unknown implementation(s): {', '.join(sorted(unknown))}")
     src = str(Path(args.src).resolve()) if args.src else ""

@@ -5,7 +5,8 @@ behave as Werkzeug 3.1's, plus Werkzeug <= 1.0's ident API. The classes come
 from the compiled module when it is available (``IMPLEMENTATION == "cython"``)
 and from the pure-Python module otherwise (``"python"``).
 
-``CTXLOCAL_NO_EXTENSIONS``: unset picks the compiled module if it imports;
+``CTXLOCAL_NO_EXTENSIONS`` (read in ``ctxlocal._implementations``, the registry
+of the two implementations): unset picks the compiled module if it imports;
 ``0`` requires it (an ``ImportError`` propagates); any other value picks the
 pure module. Interpreters other than CPython use the pure module, and so does
 free-threaded CPython: the compiled module relies on the GIL, and importing it
@@ -15,10 +16,10 @@ there).
 
 from __future__ import annotations
 
-import os
 import sys
 import sysconfig
 
+from ._implementations import CYTHON, PYTHON, Name, requested
 from ._install import Installation, InstallWarning, install, uninstall
 from ._manager import LocalManager, release_local
 
@@ -38,31 +39,31 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def _choose() -> str:
-    setting = os.environ.get("CTXLOCAL_NO_EXTENSIONS")
-    if setting is not None and setting != "0":
-        return "python"
+def _choose() -> Name:
+    wanted = requested()
+    if wanted == PYTHON:
+        return PYTHON
     if sysconfig.get_config_var("Py_GIL_DISABLED"):
-        if setting == "0":
+        if wanted == CYTHON:
             raise ImportError(
                 "CTXLOCAL_NO_EXTENSIONS=0 asks for the compiled module, which"
                 " free-threaded CPython never uses (it relies on the GIL)"
             )
-        return "python"
-    if setting == "0":
-        return "cython"
+        return PYTHON
+    if wanted == CYTHON:
+        return CYTHON
     if sys.implementation.name != "cpython":
-        return "python"
+        return PYTHON
     try:
         from . import _local_c  # noqa: F401
     except ImportError:
-        return "python"
-    return "cython"
+        return PYTHON
+    return CYTHON
 
 
 IMPLEMENTATION = _choose()
 
-if IMPLEMENTATION == "cython":
+if IMPLEMENTATION == CYTHON:
     from ._local_c import Local, LocalProxy, LocalStack, StackView
 else:
     from ._local_py import Local, LocalProxy, LocalStack, StackView

@@ -37,7 +37,11 @@ import operator
 import re
 import types
 from contextvars import ContextVar, copy_context
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Tuple, Union
+
+from _impls import Implementation
+from ctxlocal._implementations import CYTHON, MODULES
+
 
 class Boom(Exception):
     """What a :class:`Raiser` raises: its message names the special method."""
@@ -187,11 +191,12 @@ def _with(proxy: Any) -> Any:
 class Env:
     """One run's locals, stacks, context variables and proxies.
 
-    ``module`` is ``werkzeug.local`` or an ``impl`` namespace: anything with
-    ``Local``, ``LocalStack``, ``LocalProxy`` and ``release_local``.
+    ``module`` is ``werkzeug.local`` or an ``impl`` fixture's
+    :class:`_impls.Implementation`: anything with ``Local``, ``LocalStack``,
+    ``LocalProxy`` and ``release_local``.
     """
 
-    def __init__(self, module: types.ModuleType, skip_unresolvable: bool = True) -> None:
+    def __init__(self, module: Union[types.ModuleType, Implementation], skip_unresolvable: bool = True) -> None:
         self.module = module
         self.skip_unresolvable = skip_unresolvable
         self.local_var: ContextVar[Any] = ContextVar("user-local")
@@ -241,13 +246,13 @@ class Env:
 
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
-_MODULES = re.compile(r"werkzeug\.local|ctxlocal\._local_py|ctxlocal\._local_c")
+_MODULES = re.compile("|".join(map(re.escape, ["werkzeug.local", *MODULES.values()])))
 
 
 # DELIBERATE: a compiled class's type name includes its module, so messages
 # naming the proxy type say "ctxlocal._local_c.LocalProxy" where Werkzeug's
 # (a Python class) say "LocalProxy".
-_COMPILED_TYPE_NAME = re.compile(r"\bctxlocal\._local_c\.(?=LocalProxy\b)")
+_COMPILED_TYPE_NAME = re.compile(rf"\b{re.escape(MODULES[CYTHON])}\.(?=LocalProxy\b)")
 
 
 def _text(env: Env, text: str) -> str:
@@ -463,7 +468,7 @@ def _run(env: Env, program: List[Tuple[Any, ...]]) -> List[Any]:
 
 
 def run_program(
-    module: types.ModuleType, program: List[Tuple[Any, ...]], skip_unresolvable: bool = True
+    module: Union[types.ModuleType, Implementation], program: List[Tuple[Any, ...]], skip_unresolvable: bool = True
 ) -> List[Any]:
     """Run ``program`` in a fresh copied context on a fresh env of ``module``.
 

@@ -31,7 +31,6 @@ from contextvars import Context, ContextVar
 from typing import Any, Callable, Dict, Iterator, List
 
 DEFAULT_SCALE = 0.05
-MODULES = {"python": "ctxlocal._local_py", "cython": "ctxlocal._local_c"}
 _MISSING = object()
 
 
@@ -46,8 +45,12 @@ def scaled(full: int, minimum: int = 10) -> int:
 
 
 def load(name: str) -> types.ModuleType:
-    """Import one implementation's module by its short name."""
-    return importlib.import_module(MODULES[name])
+    """Import one implementation's module by its name (``"python"``, ``"cython"``)."""
+    # Imported here, not at the top: run as a script, this file must
+    # monkeypatch (see main) before ctxlocal is imported.
+    from ctxlocal._implementations import MODULES
+
+    return importlib.import_module(MODULES[name])  # type: ignore[index]
 
 
 class Item:

@@ -18,6 +18,8 @@ from typing import Any, Callable, List, Tuple
 import greenlet
 import pytest
 
+from _impls import Implementation
+
 WORKERS = 8
 ROUNDS = 5
 
@@ -25,7 +27,7 @@ ROUNDS = 5
 class Shared:
     """One Local, one LocalStack and proxies to them, shared by all workers."""
 
-    def __init__(self, impl: types.SimpleNamespace) -> None:
+    def __init__(self, impl: Implementation) -> None:
         self.local = impl.Local()
         self.stack = impl.LocalStack()
         self.name = self.local("name")
@@ -76,7 +78,7 @@ def _thread_rounds(shared: Shared) -> List[str]:
     return problems
 
 
-def test_threads(impl: types.SimpleNamespace) -> None:
+def test_threads(impl: Implementation) -> None:
     shared = Shared(impl)
     assert _thread_rounds(shared) == []
     # The main thread never wrote.
@@ -85,7 +87,7 @@ def test_threads(impl: types.SimpleNamespace) -> None:
     assert not shared.name
 
 
-def test_asyncio_tasks(impl: types.SimpleNamespace) -> None:
+def test_asyncio_tasks(impl: Implementation) -> None:
     shared = Shared(impl)
 
     async def work(worker: int) -> List[str]:
@@ -108,7 +110,7 @@ def test_asyncio_tasks(impl: types.SimpleNamespace) -> None:
 
 
 @pytest.mark.parametrize("mode", ["context", "ident"])
-def test_greenlets(impl: types.SimpleNamespace, mode: str) -> None:
+def test_greenlets(impl: Implementation, mode: str) -> None:
     """Greenlets have their own contexts; in ident mode, their own idents."""
     shared = Shared(impl)
     if mode == "ident":
@@ -141,7 +143,7 @@ def test_greenlets(impl: types.SimpleNamespace, mode: str) -> None:
     assert shared.stack.top is None
 
 
-def test_threads_with_ident_mode(impl: types.SimpleNamespace) -> None:
+def test_threads_with_ident_mode(impl: Implementation) -> None:
     shared = Shared(impl)
     shared.local.__ident_func__ = threading.get_ident
     shared.stack.__ident_func__ = threading.get_ident
@@ -151,7 +153,7 @@ def test_threads_with_ident_mode(impl: types.SimpleNamespace) -> None:
     assert shared.stack.__storage__ == {}
 
 
-def test_proxy_to_a_context_var_in_threads(impl: types.SimpleNamespace) -> None:
+def test_proxy_to_a_context_var_in_threads(impl: Implementation) -> None:
     var: contextvars.ContextVar[Tuple[int, ...]] = contextvars.ContextVar("value")
     proxy = impl.LocalProxy(var)
     barrier = threading.Barrier(WORKERS, timeout=30)

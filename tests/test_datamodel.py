@@ -16,6 +16,7 @@ from typing import Any
 
 import werkzeug.local
 
+from _impls import Implementation
 from ctxlocal._datamodel import FORWARDED_NAMES, TABLE
 
 REPO = Path(__file__).resolve().parent.parent
@@ -33,7 +34,7 @@ def test_generated_code_matches_the_table() -> None:
     assert _generator().stale_files() == [], "run: python ci/datamodel.py --write"
 
 
-def test_every_method_row_is_a_method_of_the_proxy(impl: Any) -> None:
+def test_every_method_row_is_a_method_of_the_proxy(impl: Implementation) -> None:
     own = vars(impl.LocalProxy)
     missing = [row.name for row in TABLE if row.pure is not None and row.name not in own]
     assert not missing

@@ -12,7 +12,7 @@ normalised in ``tests/_differential.py``.
 
 from __future__ import annotations
 
-import types
+import dataclasses
 from typing import Any, List, Tuple
 
 import werkzeug.local
@@ -31,6 +31,7 @@ from _differential import (
     run_program,
 )
 from _hypothesis_ci import ci_settings
+from _impls import Implementation
 
 N_PROXIES = len(Env(werkzeug.local).proxies)
 
@@ -91,7 +92,7 @@ def _first_difference(expected: List[Any], got: List[Any], program: List[Tuple[A
     return f"trace lengths differ: {len(expected)} != {len(got)}"
 
 
-def check_same(impl: types.SimpleNamespace, program: List[Tuple[Any, ...]]) -> None:
+def check_same(impl: Implementation, program: List[Tuple[Any, ...]]) -> None:
     expected = run_program(werkzeug.local, program)
     got = run_program(impl, program)
     assert got == expected, _first_difference(expected, got, program)
@@ -99,29 +100,27 @@ def check_same(impl: types.SimpleNamespace, program: List[Tuple[Any, ...]]) -> N
 
 @ci_settings(examples=400)
 @given(program=programs)
-def test_random_programs_match_werkzeug(impl: types.SimpleNamespace, program: Any) -> None:
+def test_random_programs_match_werkzeug(impl: Implementation, program: Any) -> None:
     check_same(impl, program)
 
 
 @ci_settings(examples=300)
 @given(program=st.lists(_storage_ops | st.tuples(st.just("ctx"), st.lists(_storage_ops)),
                         min_size=1, max_size=40))
-def test_storage_programs_match_werkzeug(impl: types.SimpleNamespace, program: Any) -> None:
+def test_storage_programs_match_werkzeug(impl: Implementation, program: Any) -> None:
     """Storage only: longer runs of writes, deletes and copied contexts."""
     check_same(impl, program)
 
 
-def test_the_harness_sees_a_difference(impl: types.SimpleNamespace) -> None:
+def test_the_harness_sees_a_difference(impl: Implementation) -> None:
     """The comparison is not vacuous: a wrong result is reported."""
-
-    broken = types.SimpleNamespace(**vars(impl))
 
     class OffByOneStack(impl.LocalStack):  # type: ignore[name-defined,misc]
         def pop(self) -> Any:
             super().pop()
             return "wrong"
 
-    broken.LocalStack = OffByOneStack
+    broken = dataclasses.replace(impl, LocalStack=OffByOneStack)
     program = [("push", 0, 1), ("pop", 0)]
     assert run_program(broken, program) != run_program(werkzeug.local, program)
     assert run_program(impl, program) == run_program(werkzeug.local, program)

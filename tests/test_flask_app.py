@@ -11,11 +11,11 @@ Flask-Login's ``current_user``.
 from __future__ import annotations
 
 import importlib.util
-import types
 from typing import Any, Dict
 
 import pytest
 
+from _impls import Implementation
 from realapps import PROXY_TYPE, run_script
 
 pytest.importorskip("flask")
@@ -62,7 +62,7 @@ def test_stock_run_exercises_the_globals(stock: Dict[str, Any]) -> None:
     assert set(stock["meta"]["types"].values()) == {WERKZEUG}
 
 
-def test_install_before_import(stock: Dict[str, Any], impl: types.SimpleNamespace) -> None:
+def test_install_before_import(stock: Dict[str, Any], impl: Implementation) -> None:
     run = run_script("flask_app.py", "before", implementation=impl.name)
     assert run["results"] == stock["results"]
     meta = run["meta"]
@@ -80,7 +80,7 @@ def test_install_before_import(stock: Dict[str, Any], impl: types.SimpleNamespac
     assert set(after.values()) == {PROXY_TYPE[impl.name]}
 
 
-def test_install_after_import(stock: Dict[str, Any], impl: types.SimpleNamespace) -> None:
+def test_install_after_import(stock: Dict[str, Any], impl: Implementation) -> None:
     run = run_script("flask_app.py", "after", implementation=impl.name)
     assert run["results"] == stock["results"]
     meta = run["meta"]
@@ -112,7 +112,7 @@ def test_install_after_import(stock: Dict[str, Any], impl: types.SimpleNamespace
     assert set(after.values()) == {WERKZEUG}
 
 
-def test_flask_login_current_user(stock: Dict[str, Any], impl: types.SimpleNamespace) -> None:
+def test_flask_login_current_user(stock: Dict[str, Any], impl: Implementation) -> None:
     pytest.importorskip("flask_login")
     requests = stock["results"]["requests"]
     assert requests["anonymous"] == [200, "False None"]

@@ -17,7 +17,6 @@ import os
 import subprocess
 import sys
 import threading
-import types
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Tuple
 
@@ -27,6 +26,7 @@ from hypothesis import strategies as st
 
 from _differential import _BINARY, _INPLACE, _UNARY, VALUES, norm, Env
 from _hypothesis_ci import ci_settings
+from _impls import Implementation
 from ctxlocal._interpreter import WITH_LOOKS_UP_EXIT_FIRST
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -181,7 +181,7 @@ def unraisable() -> Iterator[Unraisable]:
 @ci_settings(examples=400)
 @given(spec=targets, operation=operations)
 def test_proxy_behaves_as_its_target(
-    impl: types.SimpleNamespace, unraisable: Unraisable, spec: Any, operation: Any
+    impl: Implementation, unraisable: Unraisable, spec: Any, operation: Any
 ) -> None:
     unraisable.clear()
     env = Env(impl)
@@ -213,7 +213,7 @@ def test_proxy_behaves_as_its_target(
         assert issubclass(exc_type, tuple(_EXCEPTIONS))
 
 
-def _released_local(impl: types.SimpleNamespace) -> Any:
+def _released_local(impl: Implementation) -> Any:
     local = impl.Local()
     local.value = [1, 2]
     proxy = local("value")
@@ -221,7 +221,7 @@ def _released_local(impl: types.SimpleNamespace) -> Any:
     return proxy  # the last reference to the Local is the proxy's
 
 
-def _emptied_stack(impl: types.SimpleNamespace) -> Any:
+def _emptied_stack(impl: Implementation) -> Any:
     stack = impl.LocalStack()
     stack.push([1, 2])
     proxy = stack()
@@ -229,7 +229,7 @@ def _emptied_stack(impl: types.SimpleNamespace) -> Any:
     return proxy
 
 
-def _dead_thread_local(impl: types.SimpleNamespace) -> Any:
+def _dead_thread_local(impl: Implementation) -> Any:
     local = impl.Local()
     local.__ident_func__ = threading.get_ident
     proxies: List[Any] = []
@@ -245,7 +245,7 @@ def _dead_thread_local(impl: types.SimpleNamespace) -> Any:
 
 
 @pytest.mark.parametrize("make", [_released_local, _emptied_stack, _dead_thread_local])
-def test_proxy_after_its_data_is_gone(impl: types.SimpleNamespace, make: Any) -> None:
+def test_proxy_after_its_data_is_gone(impl: Implementation, make: Any) -> None:
     """No crash: each operation raises RuntimeError or gives an unbound fallback."""
     proxy = make(impl)
     gc.collect()
@@ -271,7 +271,7 @@ _SELF_REFERENCE = {
 
 @pytest.mark.parametrize("kind", sorted(_SELF_REFERENCE))
 def test_proxy_reaching_itself_raises_recursion_error(
-    impl: types.SimpleNamespace, kind: str
+    impl: Implementation, kind: str
 ) -> None:
     """RecursionError as in Werkzeug, never a crash (run in a child process)."""
     script = "\n".join([

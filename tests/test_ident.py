@@ -7,11 +7,12 @@ import gc
 import subprocess
 import sys
 import threading
-import types
 from typing import Any, Callable, Dict, List
 
 import greenlet
 import pytest
+
+from _impls import Implementation
 
 
 class Ident:
@@ -41,12 +42,12 @@ def _run_threads(count: int, target: Callable[[int], Any]) -> List[Any]:
 # __ident_func__ -----------------------------------------------------------------
 
 
-def test_default_ident_func_is_greenlet_getcurrent(impl: types.SimpleNamespace) -> None:
+def test_default_ident_func_is_greenlet_getcurrent(impl: Implementation) -> None:
     assert impl.Local().__ident_func__ is greenlet.getcurrent
     assert impl.LocalStack().__ident_func__ is greenlet.getcurrent
 
 
-def test_default_ident_func_without_greenlet(impl: types.SimpleNamespace) -> None:
+def test_default_ident_func_without_greenlet(impl: Implementation) -> None:
     """Without greenlet, the default is threading.get_ident (a fresh interpreter)."""
     code = (
         "import sys, threading\n"
@@ -64,7 +65,7 @@ def test_default_ident_func_without_greenlet(impl: types.SimpleNamespace) -> Non
 
 
 @pytest.mark.parametrize("how", ["assign", "object_setattr"])
-def test_assign_ident_func_to_a_local(impl: types.SimpleNamespace, how: str) -> None:
+def test_assign_ident_func_to_a_local(impl: Implementation, how: str) -> None:
     local = impl.Local()
     ident = Ident()
     if how == "assign":
@@ -77,7 +78,7 @@ def test_assign_ident_func_to_a_local(impl: types.SimpleNamespace, how: str) -> 
 
 
 @pytest.mark.parametrize("how", ["assign", "object_setattr"])
-def test_assign_ident_func_to_a_stack(impl: types.SimpleNamespace, how: str) -> None:
+def test_assign_ident_func_to_a_stack(impl: Implementation, how: str) -> None:
     stack = impl.LocalStack()
     ident = Ident()
     if how == "assign":
@@ -88,7 +89,7 @@ def test_assign_ident_func_to_a_stack(impl: types.SimpleNamespace, how: str) -> 
 
 
 @pytest.mark.parametrize("bad", [None, 1, "ident"])
-def test_non_callable_ident_func_is_refused(impl: types.SimpleNamespace, bad: Any) -> None:
+def test_non_callable_ident_func_is_refused(impl: Implementation, bad: Any) -> None:
     local = impl.Local()
     stack = impl.LocalStack()
     with pytest.raises(TypeError):
@@ -101,7 +102,7 @@ def test_non_callable_ident_func_is_refused(impl: types.SimpleNamespace, bad: An
     assert stack.__ident_func__ is greenlet.getcurrent
 
 
-def test_values_are_keyed_by_the_ident(impl: types.SimpleNamespace) -> None:
+def test_values_are_keyed_by_the_ident(impl: Implementation) -> None:
     local = impl.Local()
     ident = Ident("a")
     local.__ident_func__ = ident
@@ -126,7 +127,7 @@ def test_values_are_keyed_by_the_ident(impl: types.SimpleNamespace) -> None:
     assert local.value == 2
 
 
-def test_stack_is_keyed_by_the_ident(impl: types.SimpleNamespace) -> None:
+def test_stack_is_keyed_by_the_ident(impl: Implementation) -> None:
     stack = impl.LocalStack()
     ident = Ident("a")
     stack.__ident_func__ = ident
@@ -146,7 +147,7 @@ def test_stack_is_keyed_by_the_ident(impl: types.SimpleNamespace) -> None:
     assert stack.pop() is None
 
 
-def test_switching_to_ident_mode_starts_empty(impl: types.SimpleNamespace) -> None:
+def test_switching_to_ident_mode_starts_empty(impl: Implementation) -> None:
     local = impl.Local()
     stack = impl.LocalStack()
     local.value = "context"
@@ -157,7 +158,7 @@ def test_switching_to_ident_mode_starts_empty(impl: types.SimpleNamespace) -> No
     assert stack.top is None
 
 
-def test_ident_mode_ignores_contexts(impl: types.SimpleNamespace) -> None:
+def test_ident_mode_ignores_contexts(impl: Implementation) -> None:
     """Keyed by the ident alone, as in Werkzeug 1.0: a copied context shares the values."""
     local = impl.Local()
     stack = impl.LocalStack()
@@ -173,7 +174,7 @@ def test_ident_mode_ignores_contexts(impl: types.SimpleNamespace) -> None:
     assert stack.top == "from child"
 
 
-def test_release_in_ident_mode(impl: types.SimpleNamespace) -> None:
+def test_release_in_ident_mode(impl: Implementation) -> None:
     local = impl.Local()
     stack = impl.LocalStack()
     ident = Ident("a")
@@ -197,7 +198,7 @@ def test_release_in_ident_mode(impl: types.SimpleNamespace) -> None:
 # __storage__ --------------------------------------------------------------------
 
 
-def test_storage_in_ident_mode_is_live(impl: types.SimpleNamespace) -> None:
+def test_storage_in_ident_mode_is_live(impl: Implementation) -> None:
     local = impl.Local()
     ident = Ident("a")
     local.__ident_func__ = ident
@@ -214,7 +215,7 @@ def test_storage_in_ident_mode_is_live(impl: types.SimpleNamespace) -> None:
     assert local.x == "planted"
 
 
-def test_storage_in_context_mode(impl: types.SimpleNamespace) -> None:
+def test_storage_in_context_mode(impl: Implementation) -> None:
     local = impl.Local()
     assert local.__storage__ == {greenlet.getcurrent(): {}}
     local.a = 1
@@ -234,7 +235,7 @@ def test_storage_in_context_mode(impl: types.SimpleNamespace) -> None:
     assert local.__storage__ == {greenlet.getcurrent(): {"a": 1, "b": 2}}
 
 
-def test_stack_storage(impl: types.SimpleNamespace) -> None:
+def test_stack_storage(impl: Implementation) -> None:
     stack = impl.LocalStack()
     assert stack.__storage__ == {}
     stack.push(1)
@@ -256,7 +257,7 @@ def test_stack_storage(impl: types.SimpleNamespace) -> None:
 # scoped_session-style use ----------------------------------------------------------
 
 
-def test_scoped_registry_keyed_by_the_stack_ident(impl: types.SimpleNamespace) -> None:
+def test_scoped_registry_keyed_by_the_stack_ident(impl: Implementation) -> None:
     """Flask-SQLAlchemy 2.x passed ``stack.__ident_func__`` as scopefunc: one session each."""
     stack = impl.LocalStack()
     sessions: Dict[Any, object] = {}
@@ -285,7 +286,7 @@ def test_scoped_registry_keyed_by_the_stack_ident(impl: types.SimpleNamespace) -
 
 
 @pytest.mark.parametrize("kind", ["Local", "LocalStack"])
-def test_thread_data_is_released_when_threads_end(impl: types.SimpleNamespace, kind: str) -> None:
+def test_thread_data_is_released_when_threads_end(impl: Implementation, kind: str) -> None:
     local = getattr(impl, kind)()
     local.__ident_func__ = threading.get_ident
 
@@ -311,7 +312,7 @@ def test_thread_data_is_released_when_threads_end(impl: types.SimpleNamespace, k
 
 @pytest.mark.parametrize("kind", ["Local", "LocalStack"])
 def test_greenlet_data_is_released_when_greenlets_die(
-    impl: types.SimpleNamespace, kind: str
+    impl: Implementation, kind: str
 ) -> None:
     local = getattr(impl, kind)()
     local.__ident_func__ = greenlet.getcurrent
@@ -337,7 +338,7 @@ def test_greenlet_data_is_released_when_greenlets_die(
     assert len(local.__storage__) == 0
 
 
-def test_other_ident_funcs_keep_data_until_released(impl: types.SimpleNamespace) -> None:
+def test_other_ident_funcs_keep_data_until_released(impl: Implementation) -> None:
     local = impl.Local()
     stack = impl.LocalStack()
     names = threading.local()

@@ -7,12 +7,11 @@ own ``werkzeug.local`` and Flask globals stay untouched, once per implementation
 
 from __future__ import annotations
 
-import sys
-import types
-
 import pytest
 
 import ctxlocal
+from _impls import Implementation, default_choice
+from ctxlocal._implementations import MODULES
 from realapps import run_code
 
 WERKZEUG_NAMES = ["Local", "LocalStack", "LocalProxy", "LocalManager", "release_local"]
@@ -20,7 +19,7 @@ FLASK_GLOBALS = ["app_ctx", "current_app", "g", "request", "request_ctx", "sessi
 
 
 def test_install_before_flask_makes_its_globals_ctxlocal_proxies(
-    impl: types.SimpleNamespace,
+    impl: Implementation,
 ) -> None:
     pytest.importorskip("flask")
     out = run_code(
@@ -55,12 +54,7 @@ def test_install_before_flask_makes_its_globals_ctxlocal_proxies(
 def test_install_with_the_default_setting_uses_the_default_implementation() -> None:
     # CTXLOCAL_NO_EXTENSIONS unset: the compiled module if it imports.
     pytest.importorskip("flask")
-    try:
-        import ctxlocal._local_c  # noqa: F401
-    except ImportError:
-        expected = "python"
-    else:
-        expected = "cython" if sys.implementation.name == "cpython" else "python"
+    expected = default_choice()
     out = run_code(
         """
         import json, ctxlocal
@@ -72,11 +66,10 @@ def test_install_with_the_default_setting_uses_the_default_implementation() -> N
         """,
         None,
     )
-    module = {"python": "ctxlocal._local_py", "cython": "ctxlocal._local_c"}[expected]
-    assert out == [expected, True, module]
+    assert out == [expected, True, MODULES[expected]]
 
 
-def test_install_is_idempotent_and_uninstall_restores(impl: types.SimpleNamespace) -> None:
+def test_install_is_idempotent_and_uninstall_restores(impl: Implementation) -> None:
     out = run_code(
         """
         import dataclasses, json, ctxlocal
@@ -130,7 +123,7 @@ def test_install_is_idempotent_and_uninstall_restores(impl: types.SimpleNamespac
     }
 
 
-def test_uninstall_leaves_bindings_changed_since(impl: types.SimpleNamespace) -> None:
+def test_uninstall_leaves_bindings_changed_since(impl: Implementation) -> None:
     out = run_code(
         """
         import json, ctxlocal
@@ -150,7 +143,7 @@ def test_uninstall_leaves_bindings_changed_since(impl: types.SimpleNamespace) ->
     assert out == [True, True]
 
 
-def test_install_without_werkzeug_is_a_no_op(impl: types.SimpleNamespace) -> None:
+def test_install_without_werkzeug_is_a_no_op(impl: Implementation) -> None:
     out = run_code(
         """
         import dataclasses, json, sys
@@ -170,7 +163,7 @@ def test_install_without_werkzeug_is_a_no_op(impl: types.SimpleNamespace) -> Non
     }
 
 
-def test_install_without_flask_patches_only_werkzeug(impl: types.SimpleNamespace) -> None:
+def test_install_without_flask_patches_only_werkzeug(impl: Implementation) -> None:
     out = run_code(
         """
         import json, sys
@@ -199,7 +192,7 @@ def test_install_without_flask_patches_only_werkzeug(impl: types.SimpleNamespace
     }
 
 
-def test_install_does_not_import_flask(impl: types.SimpleNamespace) -> None:
+def test_install_does_not_import_flask(impl: Implementation) -> None:
     pytest.importorskip("flask")
     out = run_code(
         """
@@ -213,7 +206,7 @@ def test_install_does_not_import_flask(impl: types.SimpleNamespace) -> None:
     assert out == []
 
 
-def test_install_after_flask_rebuilds_equivalent_globals(impl: types.SimpleNamespace) -> None:
+def test_install_after_flask_rebuilds_equivalent_globals(impl: Implementation) -> None:
     pytest.importorskip("flask")
     out = run_code(
         """
@@ -277,14 +270,14 @@ def test_install_after_flask_rebuilds_equivalent_globals(impl: types.SimpleNames
     assert out["stale"] == []
 
 
-def test_localstack_is_subscriptable_like_werkzeug(impl: types.SimpleNamespace) -> None:
+def test_localstack_is_subscriptable_like_werkzeug(impl: Implementation) -> None:
     # werkzeug.local.LocalStack is Generic; after install() code evaluating
     # ``LocalStack[Foo]`` at run time (an un-postponed annotation) meets ours.
     alias = impl.LocalStack[int]
     assert alias.__origin__ is impl.LocalStack
 
 
-def test_endless_proxy_chain_raises_recursion_error(impl: types.SimpleNamespace) -> None:
+def test_endless_proxy_chain_raises_recursion_error(impl: Implementation) -> None:
     # A Werkzeug LocalStack built before install() and called afterwards makes
     # a proxy whose target is a new proxy, endlessly; Werkzeug raises
     # RecursionError there, and so must we (not crash the interpreter).

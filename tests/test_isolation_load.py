@@ -15,12 +15,12 @@ import subprocess
 import sys
 import threading
 import time
-import types
 from pathlib import Path
 from typing import Any, Iterator, List
 
 import pytest
 
+from _impls import Implementation
 from _workloads import (
     Shared,
     Worker,
@@ -76,7 +76,7 @@ def _run_threads(shared: Shared, n_threads: int, n_ops: int) -> None:
 
 @pytest.mark.parametrize("mode", ["context", "ident"])
 def test_threads_never_see_each_other(
-    impl: types.SimpleNamespace, mode: str, busy_switching: None
+    impl: Implementation, mode: str, busy_switching: None
 ) -> None:
     shared = Shared(impl.module, threading.get_ident if mode == "ident" else None)
     _run_threads(shared, THREADS, scaled(OPS_PER_THREAD, minimum=200))
@@ -113,7 +113,7 @@ async def _child(shared: Shared, expected: Any, token: int) -> None:
         await asyncio.sleep(0)
 
 
-def test_asyncio_tasks_never_see_each_other(impl: types.SimpleNamespace) -> None:
+def test_asyncio_tasks_never_see_each_other(impl: Implementation) -> None:
     shared = Shared(impl.module)
 
     async def main() -> None:
@@ -131,7 +131,7 @@ def test_asyncio_tasks_never_see_each_other(impl: types.SimpleNamespace) -> None
 
 
 @pytest.mark.parametrize("mode", ["context", "ident"])
-def test_greenlets_never_see_each_other(impl: types.SimpleNamespace, mode: str) -> None:
+def test_greenlets_never_see_each_other(impl: Implementation, mode: str) -> None:
     greenlet = pytest.importorskip("greenlet")
     ident_func = greenlet.getcurrent if mode == "ident" else None
     run_greenlets(impl.module, scaled(GREENLETS, 50), OPS_PER_TASK, ident_func)
@@ -153,13 +153,13 @@ def _patched_run(framework: str, impl: str, mode: str) -> None:
 
 
 @pytest.mark.parametrize("mode", ["context", "thread", "greenlet"])
-def test_gevent_patched_thread_pool(impl: types.SimpleNamespace, mode: str) -> None:
+def test_gevent_patched_thread_pool(impl: Implementation, mode: str) -> None:
     pytest.importorskip("gevent")
     _patched_run("gevent", impl.name, mode)
 
 
 @pytest.mark.parametrize("mode", ["context", "thread", "greenlet"])
-def test_eventlet_patched_thread_pool(impl: types.SimpleNamespace, mode: str) -> None:
+def test_eventlet_patched_thread_pool(impl: Implementation, mode: str) -> None:
     pytest.importorskip("eventlet")
     _patched_run("eventlet", impl.name, mode)
 
@@ -170,7 +170,7 @@ def _collect_without_refcounting() -> None:
         gc.collect()
 
 
-def test_ident_mode_releases_finished_threads(impl: types.SimpleNamespace) -> None:
+def test_ident_mode_releases_finished_threads(impl: Implementation) -> None:
     local = impl.Local()
     stack = impl.LocalStack()
     local.__ident_func__ = threading.get_ident
@@ -195,7 +195,7 @@ def test_ident_mode_releases_finished_threads(impl: types.SimpleNamespace) -> No
     assert stack.__storage__ == {}
 
 
-def test_ident_mode_releases_finished_greenlets(impl: types.SimpleNamespace) -> None:
+def test_ident_mode_releases_finished_greenlets(impl: Implementation) -> None:
     greenlet = pytest.importorskip("greenlet")
     local = impl.Local()
     stack = impl.LocalStack()

@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import gc
-import types
 import weakref
 from typing import Any, Dict, List
 
 import pytest
 
+from _impls import Implementation
 
-def test_set_get_delete(impl: types.SimpleNamespace) -> None:
+
+def test_set_get_delete(impl: Implementation) -> None:
     local = impl.Local()
     local.user = "alice"
     local.count = 3
@@ -26,7 +27,7 @@ def test_set_get_delete(impl: types.SimpleNamespace) -> None:
     assert local.count == 3
 
 
-def test_missing_attribute_error_is_the_name(impl: types.SimpleNamespace) -> None:
+def test_missing_attribute_error_is_the_name(impl: Implementation) -> None:
     local = impl.Local()
     with pytest.raises(AttributeError) as info:
         local.missing
@@ -39,7 +40,7 @@ def test_missing_attribute_error_is_the_name(impl: types.SimpleNamespace) -> Non
     assert not hasattr(local, "missing")
 
 
-def test_values_are_per_context(impl: types.SimpleNamespace) -> None:
+def test_values_are_per_context(impl: Implementation) -> None:
     local = impl.Local()
 
     def child() -> List[Any]:
@@ -52,7 +53,7 @@ def test_values_are_per_context(impl: types.SimpleNamespace) -> None:
     assert not hasattr(local, "value")
 
 
-def test_child_context_sees_parent_values_but_never_leaks(impl: types.SimpleNamespace) -> None:
+def test_child_context_sees_parent_values_but_never_leaks(impl: Implementation) -> None:
     local = impl.Local()
     local.a = 1
     local.b = 2
@@ -69,7 +70,7 @@ def test_child_context_sees_parent_values_but_never_leaks(impl: types.SimpleName
     assert dict(local) == {"a": 1, "b": 2}
 
 
-def test_parent_writes_after_copy_are_not_seen_by_child(impl: types.SimpleNamespace) -> None:
+def test_parent_writes_after_copy_are_not_seen_by_child(impl: Implementation) -> None:
     local = impl.Local()
     local.a = 1
     ctx = contextvars.copy_context()
@@ -78,7 +79,7 @@ def test_parent_writes_after_copy_are_not_seen_by_child(impl: types.SimpleNamesp
     assert local.a == 2
 
 
-def test_asyncio_child_tasks_are_isolated(impl: types.SimpleNamespace) -> None:
+def test_asyncio_child_tasks_are_isolated(impl: Implementation) -> None:
     local = impl.Local()
 
     async def child(name: str) -> Dict[str, Any]:
@@ -102,7 +103,7 @@ def test_asyncio_child_tasks_are_isolated(impl: types.SimpleNamespace) -> None:
     assert parent == {"name": "parent"}
 
 
-def test_iter_yields_name_value_pairs(impl: types.SimpleNamespace) -> None:
+def test_iter_yields_name_value_pairs(impl: Implementation) -> None:
     local = impl.Local()
     assert list(local) == []
     local.a = 1
@@ -113,7 +114,7 @@ def test_iter_yields_name_value_pairs(impl: types.SimpleNamespace) -> None:
     assert dict(local) == {"a": 1, "b": [2]}
 
 
-def test_call_returns_a_proxy_to_the_attribute(impl: types.SimpleNamespace) -> None:
+def test_call_returns_a_proxy_to_the_attribute(impl: Implementation) -> None:
     local = impl.Local()
     proxy = local("user")
     assert type(proxy) is impl.LocalProxy
@@ -126,7 +127,7 @@ def test_call_returns_a_proxy_to_the_attribute(impl: types.SimpleNamespace) -> N
     assert proxy == "bob"
 
 
-def test_call_with_unbound_message(impl: types.SimpleNamespace) -> None:
+def test_call_with_unbound_message(impl: Implementation) -> None:
     local = impl.Local()
     proxy = local("user", unbound_message="no user")
     with pytest.raises(RuntimeError) as info:
@@ -137,7 +138,7 @@ def test_call_with_unbound_message(impl: types.SimpleNamespace) -> None:
 
 
 @pytest.mark.parametrize("how", ["method", "function"])
-def test_release_local(impl: types.SimpleNamespace, how: str) -> None:
+def test_release_local(impl: Implementation, how: str) -> None:
     local = impl.Local()
     local.a = 1
     local.b = 2
@@ -152,7 +153,7 @@ def test_release_local(impl: types.SimpleNamespace, how: str) -> None:
     assert dict(local) == {"a": 3}
 
 
-def test_release_in_a_child_context_keeps_the_parent_values(impl: types.SimpleNamespace) -> None:
+def test_release_in_a_child_context_keeps_the_parent_values(impl: Implementation) -> None:
     local = impl.Local()
     local.a = 1
 
@@ -164,7 +165,7 @@ def test_release_in_a_child_context_keeps_the_parent_values(impl: types.SimpleNa
     assert local.a == 1
 
 
-def test_user_context_var_with_a_plain_dict(impl: types.SimpleNamespace) -> None:
+def test_user_context_var_with_a_plain_dict(impl: Implementation) -> None:
     """A ContextVar already holding Werkzeug's format (a dict) is the storage."""
 
     def run() -> None:
@@ -188,7 +189,7 @@ def test_user_context_var_with_a_plain_dict(impl: types.SimpleNamespace) -> None
     contextvars.copy_context().run(run)
 
 
-def test_user_context_var_shared_by_two_locals(impl: types.SimpleNamespace) -> None:
+def test_user_context_var_shared_by_two_locals(impl: Implementation) -> None:
     var: contextvars.ContextVar[Dict[str, Any]] = contextvars.ContextVar("shared")
     first = impl.Local(var)
     second = impl.Local(context_var=var)
@@ -196,14 +197,14 @@ def test_user_context_var_shared_by_two_locals(impl: types.SimpleNamespace) -> N
     assert second.x == 1
 
 
-def test_locals_are_independent(impl: types.SimpleNamespace) -> None:
+def test_locals_are_independent(impl: Implementation) -> None:
     one = impl.Local()
     two = impl.Local()
     one.a = 1
     assert not hasattr(two, "a")
 
 
-def test_arbitrary_attribute_names(impl: types.SimpleNamespace) -> None:
+def test_arbitrary_attribute_names(impl: Implementation) -> None:
     local = impl.Local()
     for name in ("push", "top", "storage", "_private", "__dunder_like__", "with space"):
         setattr(local, name, name.upper())
@@ -211,7 +212,7 @@ def test_arbitrary_attribute_names(impl: types.SimpleNamespace) -> None:
         assert getattr(local, name) == name.upper()
 
 
-def test_weak_reference(impl: types.SimpleNamespace) -> None:
+def test_weak_reference(impl: Implementation) -> None:
     local = impl.Local()
     ref = weakref.ref(local)
     assert ref() is local
@@ -220,7 +221,7 @@ def test_weak_reference(impl: types.SimpleNamespace) -> None:
     assert ref() is None
 
 
-def test_writes_while_iterating(impl: types.SimpleNamespace) -> None:
+def test_writes_while_iterating(impl: Implementation) -> None:
     """Iteration sees the values of when it started; writes store a new dict."""
     local = impl.Local()
     local.a = 1
@@ -272,14 +273,14 @@ def _order_program(local: Any) -> List[List[Any]]:
     return seen
 
 
-def test_iteration_order_is_werkzeugs(impl: types.SimpleNamespace) -> None:
+def test_iteration_order_is_werkzeugs(impl: Implementation) -> None:
     """A write sets one name's variable, yet iteration keeps Werkzeug's dict order."""
     expected = contextvars.copy_context().run(_order_program, _werkzeug_local())
     assert expected[0] == [("b", 5), ("c", 3), ("a", 4)]  # the program tests something
     assert contextvars.copy_context().run(_order_program, impl.Local()) == expected
 
 
-def test_writing_the_held_value_again(impl: types.SimpleNamespace) -> None:
+def test_writing_the_held_value_again(impl: Implementation) -> None:
     """Storing the object a name holds changes nothing, in any context."""
     local = impl.Local()
     held, other = object(), object()
@@ -293,7 +294,7 @@ def test_writing_the_held_value_again(impl: types.SimpleNamespace) -> None:
     assert list(local) == [("x", other)]
 
 
-def test_many_names(impl: types.SimpleNamespace) -> None:
+def test_many_names(impl: Implementation) -> None:
     local = impl.Local()
     names = [f"name{i}" for i in range(500)]
     for i, name in enumerate(names):

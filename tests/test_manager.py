@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextvars
 import threading
-import types
 import wsgiref.util
 from typing import Any, Callable, Dict, Iterable, Iterator, List
 
@@ -13,10 +12,11 @@ import pytest
 import werkzeug.local
 import werkzeug.test
 
+from _impls import Implementation
 from ctxlocal._ident import default_ident_func
 
 
-def test_no_locals(impl: types.SimpleNamespace) -> None:
+def test_no_locals(impl: Implementation) -> None:
     for manager in (impl.LocalManager(), impl.LocalManager(None)):
         assert manager.locals == []
         assert repr(manager) == "<LocalManager storages: 0>"
@@ -24,7 +24,7 @@ def test_no_locals(impl: types.SimpleNamespace) -> None:
     assert repr(werkzeug.local.LocalManager()) == "<LocalManager storages: 0>"
 
 
-def test_a_single_local(impl: types.SimpleNamespace) -> None:
+def test_a_single_local(impl: Implementation) -> None:
     local = impl.Local()
     manager = impl.LocalManager(local)
     assert manager.locals == [local]
@@ -32,7 +32,7 @@ def test_a_single_local(impl: types.SimpleNamespace) -> None:
     assert repr(manager) == "<LocalManager storages: 1>"
 
 
-def test_a_single_stack(impl: types.SimpleNamespace) -> None:
+def test_a_single_stack(impl: Implementation) -> None:
     """Werkzeug 3.1 only takes a single Local; ctxlocal also takes a single LocalStack."""
     stack = impl.LocalStack()
     manager = impl.LocalManager(stack)
@@ -43,7 +43,7 @@ def test_a_single_stack(impl: types.SimpleNamespace) -> None:
 
 
 @pytest.mark.parametrize("container", [list, tuple, iter, lambda items: (x for x in items)])
-def test_an_iterable_of_locals(impl: types.SimpleNamespace, container: Callable[..., Any]) -> None:
+def test_an_iterable_of_locals(impl: Implementation, container: Callable[..., Any]) -> None:
     local, stack, other = impl.Local(), impl.LocalStack(), impl.Local()
     manager = impl.LocalManager(container([local, stack, other]))
     assert type(manager.locals) is list
@@ -55,14 +55,14 @@ def test_an_iterable_of_locals(impl: types.SimpleNamespace, container: Callable[
     assert repr(reference) == repr(manager)
 
 
-def test_repr_of_a_subclass(impl: types.SimpleNamespace) -> None:
+def test_repr_of_a_subclass(impl: Implementation) -> None:
     class Manager(impl.LocalManager):  # type: ignore[misc,name-defined]
         pass
 
     assert repr(Manager([impl.Local()])) == "<Manager storages: 1>"
 
 
-def test_cleanup_releases_every_managed_local(impl: types.SimpleNamespace) -> None:
+def test_cleanup_releases_every_managed_local(impl: Implementation) -> None:
     local, stack, unmanaged = impl.Local(), impl.LocalStack(), impl.Local()
     manager = impl.LocalManager([local, stack])
     local.a = 1
@@ -76,7 +76,7 @@ def test_cleanup_releases_every_managed_local(impl: types.SimpleNamespace) -> No
     assert local.a == 4
 
 
-def test_cleanup_only_affects_the_current_context(impl: types.SimpleNamespace) -> None:
+def test_cleanup_only_affects_the_current_context(impl: Implementation) -> None:
     local, stack = impl.Local(), impl.LocalStack()
     manager = impl.LocalManager([local, stack])
     local.a = 1
@@ -117,7 +117,7 @@ def _app(events: List[Any], local: Any, stack: Any) -> Callable[..., Iterable[by
     return application
 
 
-def test_make_middleware_releases_on_close(impl: types.SimpleNamespace) -> None:
+def test_make_middleware_releases_on_close(impl: Implementation) -> None:
     local, stack = impl.Local(), impl.LocalStack()
     manager = impl.LocalManager([local, stack])
     events: List[Any] = []
@@ -147,7 +147,7 @@ def test_make_middleware_releases_on_close(impl: types.SimpleNamespace) -> None:
     assert events == [("iter", {"request": "/hello"}), ("app close", {"request": "/hello"})]
 
 
-def test_make_middleware_without_close_on_the_response(impl: types.SimpleNamespace) -> None:
+def test_make_middleware_without_close_on_the_response(impl: Implementation) -> None:
     local = impl.Local()
     manager = impl.LocalManager(local)
 
@@ -166,7 +166,7 @@ def test_make_middleware_without_close_on_the_response(impl: types.SimpleNamespa
     assert contextvars.copy_context().run(run) == []
 
 
-def test_middleware_with_a_test_client(impl: types.SimpleNamespace) -> None:
+def test_middleware_with_a_test_client(impl: Implementation) -> None:
     local, stack = impl.Local(), impl.LocalStack()
     manager = impl.LocalManager([local, stack])
     events: List[Any] = []
@@ -182,7 +182,7 @@ def test_middleware_with_a_test_client(impl: types.SimpleNamespace) -> None:
     assert events[-1] == ("app close", {"request": "/path"})
 
 
-def test_middleware_decorator_keeps_the_function_metadata(impl: types.SimpleNamespace) -> None:
+def test_middleware_decorator_keeps_the_function_metadata(impl: Implementation) -> None:
     local = impl.Local()
     manager = impl.LocalManager([local])
 
@@ -212,14 +212,14 @@ def test_middleware_decorator_keeps_the_function_metadata(impl: types.SimpleName
     assert contextvars.copy_context().run(run) == ([b"body"], [("value", "set")], [])
 
 
-def test_get_ident_default(impl: types.SimpleNamespace) -> None:
+def test_get_ident_default(impl: Implementation) -> None:
     manager = impl.LocalManager()
     assert manager.get_ident() == default_ident_func()()
     assert manager.ident_func is greenlet.getcurrent
     assert manager.get_ident() is greenlet.getcurrent()
 
 
-def test_ident_func_switches_the_managed_locals(impl: types.SimpleNamespace) -> None:
+def test_ident_func_switches_the_managed_locals(impl: Implementation) -> None:
     current = ["first"]
 
     def ident() -> str:
@@ -247,13 +247,13 @@ def test_ident_func_switches_the_managed_locals(impl: types.SimpleNamespace) -> 
     assert stack.top == "a"
 
 
-def test_ident_func_with_a_single_local(impl: types.SimpleNamespace) -> None:
+def test_ident_func_with_a_single_local(impl: Implementation) -> None:
     local = impl.Local()
     impl.LocalManager(local, ident_func=threading.get_ident)
     assert local.__ident_func__ is threading.get_ident
 
 
 @pytest.mark.parametrize("bad", [1, "get_ident", object()])
-def test_non_callable_ident_func_is_refused(impl: types.SimpleNamespace, bad: Any) -> None:
+def test_non_callable_ident_func_is_refused(impl: Implementation, bad: Any) -> None:
     with pytest.raises(TypeError, match="callable"):
         impl.LocalManager([impl.Local()], ident_func=bad)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import gc
 import sys
 import threading
-import types
 import weakref
 from contextvars import Context, ContextVar, copy_context
 from typing import Any, Callable, Iterator, List
 
 import pytest
 
+from _impls import Implementation
 from _workloads import Shared, Worker, run_to_end, scaled
 
 try:
@@ -58,7 +58,7 @@ def _growth(sizes: List[int]) -> int:
 @needs_tracemalloc
 @pytest.mark.parametrize("mode", ["context", "ident"])
 def test_mixed_operations_do_not_grow(
-    impl: types.SimpleNamespace, mode: str, traced: Callable[[], int]
+    impl: Implementation, mode: str, traced: Callable[[], int]
 ) -> None:
     shared = Shared(impl.module, threading.get_ident if mode == "ident" else None)
     per_round = scaled(MIXED_OPERATIONS, 20_000) // ROUNDS
@@ -110,7 +110,7 @@ def _safe_write(shared: Shared, token: int) -> None:
 @pytest.mark.parametrize("mode", ["context", "ident"])
 @pytest.mark.parametrize("kind", ["greenlet", "thread"])
 def test_finished_greenlets_and_threads_leave_nothing(
-    impl: types.SimpleNamespace, kind: str, mode: str, traced: Callable[[], int]
+    impl: Implementation, kind: str, mode: str, traced: Callable[[], int]
 ) -> None:
     if kind == "greenlet":
         greenlet = pytest.importorskip("greenlet")
@@ -137,13 +137,13 @@ class Node:
     proxy: Any = None
 
 
-def _proxy_target_proxy(impl: types.SimpleNamespace) -> Any:
+def _proxy_target_proxy(impl: Implementation) -> Any:
     node = Node()
     node.proxy = impl.LocalProxy(lambda: node)
     return node
 
 
-def _callable_closing_over_its_proxy(impl: types.SimpleNamespace) -> Any:
+def _callable_closing_over_its_proxy(impl: Implementation) -> Any:
     def current() -> Any:
         return proxy
 
@@ -151,28 +151,28 @@ def _callable_closing_over_its_proxy(impl: types.SimpleNamespace) -> Any:
     return proxy
 
 
-def _local_holding_its_own_proxy(impl: types.SimpleNamespace) -> Any:
+def _local_holding_its_own_proxy(impl: Implementation) -> Any:
     local = impl.Local()
     # In a copied context that is then dropped: the context holds the value.
     copy_context().run(setattr, local, "me", local("me"))
     return local
 
 
-def _ident_local_holding_its_own_proxy(impl: types.SimpleNamespace) -> Any:
+def _ident_local_holding_its_own_proxy(impl: Implementation) -> Any:
     local = impl.Local()
     local.__ident_func__ = threading.get_ident
     local.me = local("me")
     return local
 
 
-def _stack_holding_its_own_proxy(impl: types.SimpleNamespace) -> Any:
+def _stack_holding_its_own_proxy(impl: Implementation) -> Any:
     stack = impl.LocalStack()
     stack.__ident_func__ = threading.get_ident
     stack.push(stack())
     return stack
 
 
-def _var_proxy_in_a_target(impl: types.SimpleNamespace) -> Any:
+def _var_proxy_in_a_target(impl: Implementation) -> Any:
     var: ContextVar[Any] = ContextVar("cycle")
     node = Node()
     node.proxy = impl.LocalProxy(var, "proxy")
@@ -191,7 +191,7 @@ def _var_proxy_in_a_target(impl: types.SimpleNamespace) -> Any:
         _var_proxy_in_a_target,
     ],
 )
-def test_cycles_through_proxies_are_collected(impl: types.SimpleNamespace, make: Any) -> None:
+def test_cycles_through_proxies_are_collected(impl: Implementation, make: Any) -> None:
     gc.collect()
     ref = weakref.ref(make(impl))
     gc.collect()

@@ -15,7 +15,6 @@ import pickle
 import re
 import sys
 import threading
-import types
 from contextvars import ContextVar
 from typing import Any, Callable, Dict, List, Tuple
 
@@ -23,6 +22,7 @@ import pytest
 import werkzeug.local
 
 from _differential import BINARY, INPLACE, NAMES, SPECIAL_NAMES, UNARY, run_program
+from _impls import Implementation
 
 Case = Callable[[Any], Any]
 
@@ -118,7 +118,7 @@ CASES: Dict[str, Case] = {
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_misuse_matches_werkzeug(impl: types.SimpleNamespace, name: str) -> None:
+def test_misuse_matches_werkzeug(impl: Implementation, name: str) -> None:
     case = CASES[name]
     expected = _outcome(case, werkzeug.local)
     assert _outcome(case, impl) == expected
@@ -231,7 +231,7 @@ def _attribute_error_difference(operation: Tuple[Any, ...], expected: Any, got: 
         for index in _UNRESOLVABLE
     ],
 )
-def test_unresolvable_proxy_matches_werkzeug(impl: types.SimpleNamespace, proxy: int) -> None:
+def test_unresolvable_proxy_matches_werkzeug(impl: Implementation, proxy: int) -> None:
     """Every operation on a proxy that cannot reach its target, as Werkzeug."""
     differences = []
     for operation in _OPERATIONS:
@@ -312,6 +312,6 @@ def _other_thread_reads(m: Any) -> Any:
 
 
 @pytest.mark.parametrize("name", sorted(CTXLOCAL_ONLY))
-def test_ctxlocal_only_misuse(impl: types.SimpleNamespace, name: str) -> None:
+def test_ctxlocal_only_misuse(impl: Implementation, name: str) -> None:
     case, expected = CTXLOCAL_ONLY[name]
     assert _outcome(case, impl) == expected

@@ -11,13 +11,13 @@ both, with the same docstrings.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any, Set
 
 import pytest
 import werkzeug.local
 
-from conftest import IMPLEMENTATIONS
+from _impls import Implementation, available, load
+from ctxlocal._implementations import CYTHON, PYTHON
 
 CLASSES = ["Local", "LocalStack", "LocalProxy", "StackView"]
 # How each kind of class is built, not what it offers; and __slotnames__, the
@@ -28,7 +28,7 @@ _METADATA = {"__annotations__", "__module__", "__slots__", "__weakref__", "__dic
 _PRIVATE_API = {"_get_current_object", "_storage", "_Local__storage"}
 
 both = pytest.mark.skipif(
-    "cython" not in IMPLEMENTATIONS,
+    CYTHON not in available(),
     reason="needs the compiled module next to the pure one (this run is pure only)",
 )
 
@@ -43,8 +43,7 @@ def _offered(cls: type) -> Set[str]:
 
 
 def _modules() -> Any:
-    return (importlib.import_module("ctxlocal._local_py"),
-            importlib.import_module("ctxlocal._local_c"))
+    return load(PYTHON).module, load(CYTHON).module
 
 
 @both
@@ -74,7 +73,7 @@ _NOT_ON_CTXLOCAL_TYPES = {"__orig_bases__", "__parameters__", "_is_protocol", "_
 
 
 @pytest.mark.parametrize("name", ["Local", "LocalStack", "LocalProxy"])
-def test_werkzeug_names_are_all_offered(impl: Any, name: str) -> None:
+def test_werkzeug_names_are_all_offered(impl: Implementation, name: str) -> None:
     """What Werkzeug's classes offer, ctxlocal's do too."""
     theirs = _offered(getattr(werkzeug.local, name))
     if name == "LocalProxy":
@@ -106,13 +105,13 @@ def _subclass_reads(module: Any) -> Any:
     return out
 
 
-def test_local_subclass_reads_as_werkzeugs(impl: Any) -> None:
+def test_local_subclass_reads_as_werkzeugs(impl: Implementation) -> None:
     """An instance's own __dict__ comes before the storage, and a subclass's
     __getattr__ runs for stored names and may call Local.__getattr__."""
     assert _subclass_reads(impl) == _subclass_reads(werkzeug.local)
 
 
-def test_reversed_stack_view_is_a_list_reverse_iterator(impl: Any) -> None:
+def test_reversed_stack_view_is_a_list_reverse_iterator(impl: Implementation) -> None:
     """Werkzeug's push returns a list; reversed() of it is a list_reverseiterator."""
     view = impl.LocalStack().push(1)
     assert type(reversed(view)) is type(reversed([]))

@@ -12,6 +12,8 @@ from typing import Any, Callable
 import pytest
 import werkzeug.local
 
+from _impls import Implementation
+
 
 def _error(func: Callable[[], Any]) -> BaseException:
     """Run ``func`` and return the exception it raises."""
@@ -23,7 +25,7 @@ def _error(func: Callable[[], Any]) -> BaseException:
 # Construction -------------------------------------------------------------
 
 
-def test_proxy_a_context_var(impl: types.SimpleNamespace) -> None:
+def test_proxy_a_context_var(impl: Implementation) -> None:
     var: contextvars.ContextVar[Any] = contextvars.ContextVar("request")
     proxy = impl.LocalProxy(var)
 
@@ -39,7 +41,7 @@ def test_proxy_a_context_var(impl: types.SimpleNamespace) -> None:
         proxy._get_current_object()
 
 
-def test_proxy_a_context_var_with_a_default(impl: types.SimpleNamespace) -> None:
+def test_proxy_a_context_var_with_a_default(impl: Implementation) -> None:
     """The ContextVar's own default binds the proxy, as with Werkzeug."""
     var: contextvars.ContextVar[int] = contextvars.ContextVar("number", default=5)
     assert werkzeug.local.LocalProxy(var) + 1 == 6
@@ -49,7 +51,7 @@ def test_proxy_a_context_var_with_a_default(impl: types.SimpleNamespace) -> None
     assert contextvars.copy_context().run(lambda: (var.set(7), proxy + 1)[1]) == 8
 
 
-def test_proxy_an_attribute_of_a_context_var_value(impl: types.SimpleNamespace) -> None:
+def test_proxy_an_attribute_of_a_context_var_value(impl: Implementation) -> None:
     var: contextvars.ContextVar[Any] = contextvars.ContextVar("request")
     proxy = impl.LocalProxy(var, "session")
 
@@ -63,14 +65,14 @@ def test_proxy_an_attribute_of_a_context_var_value(impl: types.SimpleNamespace) 
     contextvars.copy_context().run(run)
 
 
-def test_proxy_a_local_requires_a_name(impl: types.SimpleNamespace) -> None:
+def test_proxy_a_local_requires_a_name(impl: Implementation) -> None:
     for module in (impl, werkzeug.local):
         error = _error(lambda: module.LocalProxy(module.Local()))
         assert type(error) is TypeError
         assert str(error) == "'name' is required when proxying a 'Local' object."
 
 
-def test_proxy_a_local_attribute(impl: types.SimpleNamespace) -> None:
+def test_proxy_a_local_attribute(impl: Implementation) -> None:
     local = impl.Local()
     proxy = impl.LocalProxy(local, "user")
     local.user = "alice"
@@ -84,7 +86,7 @@ def test_proxy_a_local_attribute(impl: types.SimpleNamespace) -> None:
     assert error.__suppress_context__
 
 
-def test_proxy_a_dotted_name(impl: types.SimpleNamespace) -> None:
+def test_proxy_a_dotted_name(impl: Implementation) -> None:
     local = impl.Local()
     proxy = impl.LocalProxy(local, "request.user.name")
     local.request = types.SimpleNamespace(user=types.SimpleNamespace(name="alice"))
@@ -111,7 +113,7 @@ def test_proxy_a_dotted_name(impl: types.SimpleNamespace) -> None:
     contextvars.copy_context().run(run)
 
 
-def test_proxy_a_local_stack(impl: types.SimpleNamespace) -> None:
+def test_proxy_a_local_stack(impl: Implementation) -> None:
     stack = impl.LocalStack()
     proxy = impl.LocalProxy(stack)
     named = impl.LocalProxy(stack, "real", unbound_message="empty")
@@ -127,7 +129,7 @@ def test_proxy_a_local_stack(impl: types.SimpleNamespace) -> None:
         proxy._get_current_object()
 
 
-def test_proxy_a_callable(impl: types.SimpleNamespace) -> None:
+def test_proxy_a_callable(impl: Implementation) -> None:
     state = {"value": [1]}
     proxy = impl.LocalProxy(lambda: state["value"])
     assert proxy == [1]
@@ -137,7 +139,7 @@ def test_proxy_a_callable(impl: types.SimpleNamespace) -> None:
     assert attr() == "CHANGED"
 
 
-def test_callable_instances_and_classes_are_callables(impl: types.SimpleNamespace) -> None:
+def test_callable_instances_and_classes_are_callables(impl: Implementation) -> None:
     class Factory:
         def __call__(self) -> str:
             return "made"
@@ -147,14 +149,14 @@ def test_callable_instances_and_classes_are_callables(impl: types.SimpleNamespac
 
 
 @pytest.mark.parametrize("local", [42, "name", None, [1], object()], ids=repr)
-def test_unknown_locals_are_refused(impl: types.SimpleNamespace, local: Any) -> None:
+def test_unknown_locals_are_refused(impl: Implementation, local: Any) -> None:
     expected = _error(lambda: werkzeug.local.LocalProxy(local))
     error = _error(lambda: impl.LocalProxy(local))
     assert type(error) is type(expected) is TypeError
     assert str(error) == str(expected) == f"Don't know how to proxy '{type(local)}'."
 
 
-def test_name_and_unbound_message_keywords(impl: types.SimpleNamespace) -> None:
+def test_name_and_unbound_message_keywords(impl: Implementation) -> None:
     local = impl.Local()
     proxy = impl.LocalProxy(local=local, name="x", unbound_message="no x")
     with pytest.raises(RuntimeError, match="^no x$"):
@@ -163,7 +165,7 @@ def test_name_and_unbound_message_keywords(impl: types.SimpleNamespace) -> None:
         impl.LocalProxy(local, "x", "positional message")
 
 
-def test_non_string_name_is_refused(impl: types.SimpleNamespace) -> None:
+def test_non_string_name_is_refused(impl: Implementation) -> None:
     with pytest.raises(TypeError):
         impl.LocalProxy(lambda: 1, 5)
 
@@ -171,13 +173,13 @@ def test_non_string_name_is_refused(impl: types.SimpleNamespace) -> None:
 # Binding -------------------------------------------------------------------
 
 
-def test_get_current_object_returns_the_target_itself(impl: types.SimpleNamespace) -> None:
+def test_get_current_object_returns_the_target_itself(impl: Implementation) -> None:
     target = object()
     proxy = impl.LocalProxy(lambda: target)
     assert proxy._get_current_object() is target
 
 
-def test_unbound_default_and_custom_messages(impl: types.SimpleNamespace) -> None:
+def test_unbound_default_and_custom_messages(impl: Implementation) -> None:
     var: contextvars.ContextVar[Any] = contextvars.ContextVar("var")
     for proxy, message in [
         (impl.LocalProxy(var), "object is not bound"),
@@ -192,7 +194,7 @@ def test_unbound_default_and_custom_messages(impl: types.SimpleNamespace) -> Non
             assert str(error) == message
 
 
-def test_only_runtime_error_means_unbound(impl: types.SimpleNamespace) -> None:
+def test_only_runtime_error_means_unbound(impl: Implementation) -> None:
     """Any other error from the local propagates, fallbacks included.
 
     (Werkzeug's ``repr`` shows the default object repr here instead: CPython's
@@ -217,7 +219,7 @@ def test_only_runtime_error_means_unbound(impl: types.SimpleNamespace) -> None:
         assert str(error) == "broken"
 
 
-def test_a_callable_raising_runtime_error_is_unbound(impl: types.SimpleNamespace) -> None:
+def test_a_callable_raising_runtime_error_is_unbound(impl: Implementation) -> None:
     def outside() -> Any:
         raise RuntimeError("working outside of context")
 
@@ -230,7 +232,7 @@ def test_a_callable_raising_runtime_error_is_unbound(impl: types.SimpleNamespace
         proxy + 1
 
 
-def test_attribute_error_from_a_callable_propagates(impl: types.SimpleNamespace) -> None:
+def test_attribute_error_from_a_callable_propagates(impl: Implementation) -> None:
     def missing() -> Any:
         raise AttributeError("nope")
 
@@ -241,7 +243,7 @@ def test_attribute_error_from_a_callable_propagates(impl: types.SimpleNamespace)
         repr(proxy)
 
 
-def test_proxies_follow_the_current_context(impl: types.SimpleNamespace) -> None:
+def test_proxies_follow_the_current_context(impl: Implementation) -> None:
     local = impl.Local()
     proxy = local("value")
     local.value = "outer"
@@ -269,13 +271,13 @@ class _Target:
         return "forwarded"
 
 
-def _base(impl: types.SimpleNamespace, source: str) -> Any:
+def _base(impl: Implementation, source: str) -> Any:
     """Our proxy class, or Werkzeug's to show the same subclass works there."""
     return impl.LocalProxy if source == "ctxlocal" else werkzeug.local.LocalProxy
 
 
 @pytest.mark.parametrize("source", ["ctxlocal", "werkzeug"])
-def test_subclass_members_are_found_on_the_proxy(impl: types.SimpleNamespace, source: str) -> None:
+def test_subclass_members_are_found_on_the_proxy(impl: Implementation, source: str) -> None:
     base = _base(impl, source)
 
     class MyProxy(base):  # type: ignore[misc,valid-type]
@@ -311,7 +313,7 @@ def test_subclass_members_are_found_on_the_proxy(impl: types.SimpleNamespace, so
 
 
 @pytest.mark.parametrize("source", ["ctxlocal", "werkzeug"])
-def test_subclass_slots_set_with_object_setattr(impl: types.SimpleNamespace, source: str) -> None:
+def test_subclass_slots_set_with_object_setattr(impl: Implementation, source: str) -> None:
     """A subclass stores its own state the way Werkzeug's proxy does: object.__setattr__."""
 
     class TaggedProxy(_base(impl, source)):  # type: ignore[misc]
@@ -329,7 +331,7 @@ def test_subclass_slots_set_with_object_setattr(impl: types.SimpleNamespace, sou
     assert proxy.tag == "my tag"
 
 
-def test_subclass_unbound_repr_uses_the_subclass_name(impl: types.SimpleNamespace) -> None:
+def test_subclass_unbound_repr_uses_the_subclass_name(impl: Implementation) -> None:
     class RequestProxy(impl.LocalProxy):  # type: ignore[misc,name-defined]
         """Docs of the subclass."""
 
@@ -343,7 +345,7 @@ def test_subclass_unbound_repr_uses_the_subclass_name(impl: types.SimpleNamespac
 # Weak references and pickling ---------------------------------------------
 
 
-def test_weak_reference_to_a_proxy(impl: types.SimpleNamespace) -> None:
+def test_weak_reference_to_a_proxy(impl: Implementation) -> None:
     proxy = impl.LocalProxy(lambda: [1])
     ref = weakref.ref(proxy)
     assert ref() is proxy
@@ -356,7 +358,7 @@ def test_weak_reference_to_a_proxy(impl: types.SimpleNamespace) -> None:
 
 
 def test_a_proxy_does_not_keep_its_target_alive_beyond_the_local(
-    impl: types.SimpleNamespace,
+    impl: Implementation,
 ) -> None:
     class Target:
         pass
@@ -372,7 +374,7 @@ def test_a_proxy_does_not_keep_its_target_alive_beyond_the_local(
 
 
 @pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
-def test_pickling_a_proxy_raises_type_error(impl: types.SimpleNamespace, protocol: int) -> None:
+def test_pickling_a_proxy_raises_type_error(impl: Implementation, protocol: int) -> None:
     for proxy in (impl.LocalProxy(lambda: [1, 2]), impl.LocalProxy(impl.Local(), "unbound")):
         with pytest.raises(TypeError) as info:
             pickle.dumps(proxy, protocol)
@@ -399,7 +401,7 @@ class _Touchy:
 
 
 @pytest.mark.parametrize("source", ["ctxlocal", "werkzeug"])
-def test_target_errors_are_not_unbound_fallbacks(impl: types.SimpleNamespace, source: str) -> None:
+def test_target_errors_are_not_unbound_fallbacks(impl: Implementation, source: str) -> None:
     target = _Touchy()
     proxy = _base(impl, source)(lambda: target)
     for operation, message in [
@@ -415,7 +417,7 @@ def test_target_errors_are_not_unbound_fallbacks(impl: types.SimpleNamespace, so
     assert proxy.__class__ is _Touchy
 
 
-def test_none_is_a_value_except_on_a_stack(impl: types.SimpleNamespace) -> None:
+def test_none_is_a_value_except_on_a_stack(impl: Implementation) -> None:
     """Only a LocalStack treats a None top as unbound (as Werkzeug does)."""
     var: contextvars.ContextVar[Any] = contextvars.ContextVar("none")
     local = impl.Local()
@@ -436,7 +438,7 @@ def test_none_is_a_value_except_on_a_stack(impl: types.SimpleNamespace) -> None:
     contextvars.copy_context().run(run)
 
 
-def test_proxy_to_a_proxy(impl: types.SimpleNamespace) -> None:
+def test_proxy_to_a_proxy(impl: Implementation) -> None:
     local = impl.Local()
     inner = local("value")
     outer = impl.LocalProxy(lambda: inner)
@@ -455,7 +457,7 @@ def test_proxy_to_a_proxy(impl: types.SimpleNamespace) -> None:
         outer + 1
 
 
-def test_generic_alias_of_the_proxy(impl: types.SimpleNamespace) -> None:
+def test_generic_alias_of_the_proxy(impl: Implementation) -> None:
     alias = impl.LocalProxy[int]
     assert alias.__origin__ is impl.LocalProxy
     assert alias.__args__ == (int,)

@@ -18,11 +18,13 @@ from typing import Any, Callable, Dict, List, Tuple
 import pytest
 import werkzeug.local
 
+from _impls import Implementation
+
 Make = Callable[[Any], Any]
 
 
 @pytest.fixture(params=["callable", "context_var", "local", "stack"])
-def make(request: pytest.FixtureRequest, impl: types.SimpleNamespace) -> Make:
+def make(request: pytest.FixtureRequest, impl: Implementation) -> Make:
     """Return a function that builds our proxy to a target, via one kind of local."""
 
     def via_callable(target: Any) -> Any:
@@ -139,7 +141,7 @@ for _name in INPLACE:
 # Attributes ----------------------------------------------------------------
 
 
-def test_attribute_get_set_delete(impl: types.SimpleNamespace, make: Make) -> None:
+def test_attribute_get_set_delete(impl: Implementation, make: Make) -> None:
     target = types.SimpleNamespace(a=1)
     proxy = make(target)
     assert proxy.a == 1
@@ -161,7 +163,7 @@ def test_attribute_get_set_delete(impl: types.SimpleNamespace, make: Make) -> No
     assert proxy.__dict__ is target.__dict__
 
 
-def test_method_calls_reach_the_target(impl: types.SimpleNamespace, make: Make) -> None:
+def test_method_calls_reach_the_target(impl: Implementation, make: Make) -> None:
     target: List[int] = []
     proxy = make(target)
     proxy.append(1)
@@ -171,7 +173,7 @@ def test_method_calls_reach_the_target(impl: types.SimpleNamespace, make: Make) 
     assert proxy.__len__() == 2
 
 
-def test_names_of_a_function_target(impl: types.SimpleNamespace, make: Make) -> None:
+def test_names_of_a_function_target(impl: Implementation, make: Make) -> None:
     def documented() -> None:
         """Function docs."""
 
@@ -181,14 +183,14 @@ def test_names_of_a_function_target(impl: types.SimpleNamespace, make: Make) -> 
     assert proxy.__doc__ == "Function docs."
 
 
-def test_module_is_the_proxy_class_module(impl: types.SimpleNamespace, make: Make) -> None:
+def test_module_is_the_proxy_class_module(impl: Implementation, make: Make) -> None:
     """``__module__`` is found on the proxy's class, as with Werkzeug's proxy."""
     assert theirs(types).__module__ == "werkzeug.local"
     assert make(types).__module__ == impl.module.__name__
     assert make(types).__module__ == type(make(types)).__module__
 
 
-def test_class_and_isinstance(impl: types.SimpleNamespace, make: Make) -> None:
+def test_class_and_isinstance(impl: Implementation, make: Make) -> None:
     proxy = make(7)
     assert proxy.__class__ is int
     assert isinstance(proxy, int)
@@ -200,7 +202,7 @@ def test_class_and_isinstance(impl: types.SimpleNamespace, make: Make) -> None:
     assert not issubclass(type(proxy), int)
 
 
-def test_doc_of_the_target(impl: types.SimpleNamespace, make: Make) -> None:
+def test_doc_of_the_target(impl: Implementation, make: Make) -> None:
     class Documented:
         """Docs of the target class."""
 
@@ -209,7 +211,7 @@ def test_doc_of_the_target(impl: types.SimpleNamespace, make: Make) -> None:
     assert make(object()).__doc__ == object.__doc__
 
 
-def test_wrapped_of_the_target(impl: types.SimpleNamespace, make: Make) -> None:
+def test_wrapped_of_the_target(impl: Implementation, make: Make) -> None:
     def inner() -> None:
         pass
 
@@ -227,7 +229,7 @@ def test_wrapped_of_the_target(impl: types.SimpleNamespace, make: Make) -> None:
 # Text ----------------------------------------------------------------------
 
 
-def test_repr_str_bytes_format(impl: types.SimpleNamespace, make: Make) -> None:
+def test_repr_str_bytes_format(impl: Implementation, make: Make) -> None:
     class Custom:
         def __repr__(self) -> str:
             return "<custom repr>"
@@ -273,7 +275,7 @@ COMPARISONS = {
 
 @pytest.mark.parametrize("name", COMPARISONS)
 @pytest.mark.parametrize("other", [4, 5, 6, 5.0, "5"])
-def test_comparisons(impl: types.SimpleNamespace, make: Make, name: str, other: Any) -> None:
+def test_comparisons(impl: Implementation, make: Make, name: str, other: Any) -> None:
     compare = COMPARISONS[name]
     proxy = make(5)
     expected = outcome(lambda: compare(5, other))
@@ -286,7 +288,7 @@ def test_comparisons(impl: types.SimpleNamespace, make: Make, name: str, other: 
     assert reflected[:2] == outcome(lambda: compare(other, 5))[:2]
 
 
-def test_comparisons_return_the_target_result(impl: types.SimpleNamespace, make: Make) -> None:
+def test_comparisons_return_the_target_result(impl: Implementation, make: Make) -> None:
     class Loose:
         def __eq__(self, other: object) -> Any:
             return ("eq", other)
@@ -302,14 +304,14 @@ def test_comparisons_return_the_target_result(impl: types.SimpleNamespace, make:
     assert (1 > proxy) == ("lt", 1)
 
 
-def test_two_proxies_compare_by_their_targets(impl: types.SimpleNamespace, make: Make) -> None:
+def test_two_proxies_compare_by_their_targets(impl: Implementation, make: Make) -> None:
     assert make(5) == make(5)
     assert make(5) != make(6)
     assert make(5) < make(6)
     assert make([1]) == theirs([1])
 
 
-def test_hash(impl: types.SimpleNamespace, make: Make) -> None:
+def test_hash(impl: Implementation, make: Make) -> None:
     proxy = make("key")
     assert hash(proxy) == hash("key")
     assert {"key": 1}[proxy] == 1
@@ -320,12 +322,12 @@ def test_hash(impl: types.SimpleNamespace, make: Make) -> None:
 
 
 @pytest.mark.parametrize("target", [0, 1, "", "x", [], [0], None, 0.0])
-def test_bool(impl: types.SimpleNamespace, target: Any) -> None:
+def test_bool(impl: Implementation, target: Any) -> None:
     assert bool(impl.LocalProxy(lambda: target)) is bool(target)
     assert (not impl.LocalProxy(lambda: target)) is (not target)
 
 
-def test_bool_through_each_source(impl: types.SimpleNamespace, make: Make) -> None:
+def test_bool_through_each_source(impl: Implementation, make: Make) -> None:
     assert bool(make(1)) is True
     assert bool(make(0)) is False
 
@@ -333,7 +335,7 @@ def test_bool_through_each_source(impl: types.SimpleNamespace, make: Make) -> No
 # Calls and containers -------------------------------------------------------
 
 
-def test_call(impl: types.SimpleNamespace, make: Make) -> None:
+def test_call(impl: Implementation, make: Make) -> None:
     def func(*args: Any, **kwargs: Any) -> Any:
         return args, kwargs
 
@@ -344,7 +346,7 @@ def test_call(impl: types.SimpleNamespace, make: Make) -> None:
     assert make(int)("12") == 12
 
 
-def test_len_and_length_hint(impl: types.SimpleNamespace, make: Make) -> None:
+def test_len_and_length_hint(impl: Implementation, make: Make) -> None:
     assert len(make([1, 2, 3])) == 3
     assert operator.length_hint(make([1, 2])) == 2
     assert operator.length_hint(make(iter([1, 2, 3, 4]))) == 4
@@ -363,7 +365,7 @@ def test_len_and_length_hint(impl: types.SimpleNamespace, make: Make) -> None:
         len(make(5))
 
 
-def test_items(impl: types.SimpleNamespace, make: Make) -> None:
+def test_items(impl: Implementation, make: Make) -> None:
     target = {"a": 1}
     proxy = make(target)
     assert proxy["a"] == 1
@@ -383,7 +385,7 @@ def test_items(impl: types.SimpleNamespace, make: Make) -> None:
     assert items == ["x", 2, 3]
 
 
-def test_iteration(impl: types.SimpleNamespace, make: Make) -> None:
+def test_iteration(impl: Implementation, make: Make) -> None:
     assert list(make([1, 2, 3])) == [1, 2, 3]
     assert [x * 2 for x in make((1, 2))] == [2, 4]
     assert list(reversed(make([1, 2, 3]))) == [3, 2, 1]
@@ -406,7 +408,7 @@ def test_iteration(impl: types.SimpleNamespace, make: Make) -> None:
 @pytest.mark.parametrize("name", [n for n in BINARY if n != "matmul"])
 @pytest.mark.parametrize("left, right", [(7, 3), (3, 7), (-7, 2), (2.5, 2)])
 def test_binary_operators_on_numbers(
-    impl: types.SimpleNamespace, make: Make, name: str, left: Any, right: Any
+    impl: Implementation, make: Make, name: str, left: Any, right: Any
 ) -> None:
     op = BINARY[name]
     expected = outcome(lambda: op(left, right))
@@ -419,7 +421,7 @@ def test_binary_operators_on_numbers(
 
 @pytest.mark.parametrize("name", BINARY)
 def test_binary_and_reflected_methods_are_the_right_ones(
-    impl: types.SimpleNamespace, make: Make, name: str
+    impl: Implementation, make: Make, name: str
 ) -> None:
     op = BINARY[name]
     target = Recorder()
@@ -429,7 +431,7 @@ def test_binary_and_reflected_methods_are_the_right_ones(
     assert op(3, theirs(target)) == op(3, make(target))
 
 
-def test_sequence_operators(impl: types.SimpleNamespace, make: Make) -> None:
+def test_sequence_operators(impl: Implementation, make: Make) -> None:
     assert make([1]) + [2] == [1, 2]
     assert [0] + make([1]) == [0, 1]
     assert make("ab") * 2 == "abab"
@@ -441,7 +443,7 @@ def test_sequence_operators(impl: types.SimpleNamespace, make: Make) -> None:
     assert make({"a": 1}) | {"b": 2} == {"a": 1, "b": 2}
 
 
-def test_three_argument_pow(impl: types.SimpleNamespace, make: Make) -> None:
+def test_three_argument_pow(impl: Implementation, make: Make) -> None:
     assert pow(make(2), 10, 1000) == 24
     assert pow(theirs(2), 10, 1000) == 24
     assert pow(make(3), 2) == 9
@@ -452,7 +454,7 @@ def test_three_argument_pow(impl: types.SimpleNamespace, make: Make) -> None:
 
 @pytest.mark.parametrize("name", INPLACE)
 def test_inplace_operators_apply_to_the_target(
-    impl: types.SimpleNamespace, make: Make, name: str
+    impl: Implementation, make: Make, name: str
 ) -> None:
     op = INPLACE[name]
     target = InPlace()
@@ -467,7 +469,7 @@ def test_inplace_operators_apply_to_the_target(
     assert reference.log == target.log
 
 
-def test_inplace_statements(impl: types.SimpleNamespace, make: Make) -> None:
+def test_inplace_statements(impl: Implementation, make: Make) -> None:
     items = [1]
     proxy = make(items)
     original = proxy
@@ -495,7 +497,7 @@ def test_inplace_statements(impl: types.SimpleNamespace, make: Make) -> None:
 
 
 def test_inplace_on_an_immutable_target_matches_werkzeug(
-    impl: types.SimpleNamespace, make: Make
+    impl: Implementation, make: Make
 ) -> None:
     """An int has no in-place method: the result is dropped and the target stays."""
     ours = make(1)
@@ -520,13 +522,13 @@ def test_inplace_on_an_immutable_target_matches_werkzeug(
         (operator.invert, -1),
     ],
 )
-def test_unary_operators(impl: types.SimpleNamespace, make: Make, op: Any, value: Any) -> None:
+def test_unary_operators(impl: Implementation, make: Make, op: Any, value: Any) -> None:
     assert op(make(value)) == op(value)
     assert type(op(make(value))) is type(op(value))
     assert op(theirs(value)) == op(value)
 
 
-def test_unary_operators_errors(impl: types.SimpleNamespace, make: Make) -> None:
+def test_unary_operators_errors(impl: Implementation, make: Make) -> None:
     for op in (operator.neg, operator.pos, abs, operator.invert):
         assert outcome(lambda: op(make("s"))) == outcome(lambda: op("s"))
 
@@ -534,7 +536,7 @@ def test_unary_operators_errors(impl: types.SimpleNamespace, make: Make) -> None
 # Numbers ------------------------------------------------------------------------
 
 
-def test_int_float_complex(impl: types.SimpleNamespace, make: Make) -> None:
+def test_int_float_complex(impl: Implementation, make: Make) -> None:
     assert int(make(3.7)) == 3
     assert type(int(make(3.7))) is int
     assert int(make("12")) == 12
@@ -547,7 +549,7 @@ def test_int_float_complex(impl: types.SimpleNamespace, make: Make) -> None:
         int(make(object()))
 
 
-def test_index(impl: types.SimpleNamespace, make: Make) -> None:
+def test_index(impl: Implementation, make: Make) -> None:
     proxy = make(1)
     assert [10, 20, 30][proxy] == 20
     assert "abc"[proxy:] == "bc"
@@ -560,7 +562,7 @@ def test_index(impl: types.SimpleNamespace, make: Make) -> None:
 
 
 @pytest.mark.parametrize("value", [2.567, -2.5, 2.5, 7, -3.2])
-def test_rounding(impl: types.SimpleNamespace, make: Make, value: Any) -> None:
+def test_rounding(impl: Implementation, make: Make, value: Any) -> None:
     proxy = make(value)
     assert round(proxy) == round(value)
     assert type(round(proxy)) is type(round(value))
@@ -604,14 +606,14 @@ class Managed:
         return self.suppress
 
 
-def test_with(impl: types.SimpleNamespace, make: Make) -> None:
+def test_with(impl: Implementation, make: Make) -> None:
     target = Managed()
     with make(target) as value:
         assert value == "entered value"
     assert target.calls == ["enter", (None, None, None)]
 
 
-def test_with_passes_exception_info_to_exit(impl: types.SimpleNamespace, make: Make) -> None:
+def test_with_passes_exception_info_to_exit(impl: Implementation, make: Make) -> None:
     target = Managed()
     error = ValueError("inside")
     with pytest.raises(ValueError, match="^inside$"):
@@ -629,7 +631,7 @@ def test_with_passes_exception_info_to_exit(impl: types.SimpleNamespace, make: M
     assert suppressing.calls[1][0] is KeyError
 
 
-def test_with_explicit_calls(impl: types.SimpleNamespace, make: Make) -> None:
+def test_with_explicit_calls(impl: Implementation, make: Make) -> None:
     target = Managed()
     proxy = make(target)
     assert proxy.__enter__() == "entered value"
@@ -637,7 +639,7 @@ def test_with_explicit_calls(impl: types.SimpleNamespace, make: Make) -> None:
     assert target.calls == ["enter", (None, None, None)]
 
 
-def test_await(impl: types.SimpleNamespace, make: Make) -> None:
+def test_await(impl: Implementation, make: Make) -> None:
     class Awaitable:
         def __await__(self) -> Any:
             yield from asyncio.sleep(0).__await__()
@@ -652,7 +654,7 @@ def test_await(impl: types.SimpleNamespace, make: Make) -> None:
     assert asyncio.run(main()) == ("awaited", "from coroutine")
 
 
-def test_async_iteration(impl: types.SimpleNamespace, make: Make) -> None:
+def test_async_iteration(impl: Implementation, make: Make) -> None:
     async def numbers() -> Any:
         for i in range(3):
             await asyncio.sleep(0)
@@ -678,7 +680,7 @@ def test_async_iteration(impl: types.SimpleNamespace, make: Make) -> None:
     assert asyncio.run(main()) == ([0, 1, 2], [0, 1, 2], 0, True)
 
 
-def test_async_with(impl: types.SimpleNamespace, make: Make) -> None:
+def test_async_with(impl: Implementation, make: Make) -> None:
     target = Managed()
     failing = Managed(suppress=True)
     error = ValueError("async inside")
@@ -699,7 +701,7 @@ def test_async_with(impl: types.SimpleNamespace, make: Make) -> None:
 # Copying, introspection, class checks ------------------------------------------------
 
 
-def test_copy_and_deepcopy_copy_the_target(impl: types.SimpleNamespace, make: Make) -> None:
+def test_copy_and_deepcopy_copy_the_target(impl: Implementation, make: Make) -> None:
     inner = [1]
     target = [inner, 2]
     proxy = make(target)
@@ -715,7 +717,7 @@ def test_copy_and_deepcopy_copy_the_target(impl: types.SimpleNamespace, make: Ma
     assert copy.copy(theirs(target)) == shallow
 
 
-def test_copy_uses_the_target_copy_methods(impl: types.SimpleNamespace, make: Make) -> None:
+def test_copy_uses_the_target_copy_methods(impl: Implementation, make: Make) -> None:
     class Copyable:
         def __copy__(self) -> str:
             return "copied"
@@ -729,14 +731,14 @@ def test_copy_uses_the_target_copy_methods(impl: types.SimpleNamespace, make: Ma
     assert copy.deepcopy([proxy]) == ["deep copied"]
 
 
-def test_dir(impl: types.SimpleNamespace, make: Make) -> None:
+def test_dir(impl: Implementation, make: Make) -> None:
     target = types.SimpleNamespace(alpha=1, beta=2)
     assert dir(make(target)) == dir(target)
     assert dir(make(5)) == dir(5)
 
 
 def test_isinstance_and_issubclass_against_a_proxied_class(
-    impl: types.SimpleNamespace, make: Make
+    impl: Implementation, make: Make
 ) -> None:
     proxy = make(int)
     assert isinstance(3, proxy)

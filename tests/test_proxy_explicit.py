@@ -15,6 +15,8 @@ from typing import Any, Callable, List, Tuple
 import pytest
 import werkzeug.local
 
+from _impls import Implementation
+
 # Every special name Werkzeug's proxy forwards (its _ProxyLookup descriptors).
 FORWARDED = sorted(
     name
@@ -185,7 +187,7 @@ def _call(proxy: Any, target: Any, name: str, args: Tuple[Any, ...]) -> Any:
     ids=[f"{case[0]}{case[2]!r}" for case in CASES],
 )
 def test_bound_reads(
-    impl: types.SimpleNamespace,
+    impl: Implementation,
     name: str,
     factory: Callable[[], Any],
     args: Tuple[Any, ...],
@@ -220,7 +222,7 @@ def test_every_forwarded_name_is_covered() -> None:
     assert set(FORWARDED) <= covered
 
 
-def test_getattr_read(impl: types.SimpleNamespace) -> None:
+def test_getattr_read(impl: Implementation) -> None:
     """``proxy.__getattr__`` is getattr bound to the target, as Werkzeug's."""
     for proxy in (impl.LocalProxy(lambda: 5), werkzeug.local.LocalProxy(lambda: 5)):
         assert proxy.__getattr__("real") == 5
@@ -228,7 +230,7 @@ def test_getattr_read(impl: types.SimpleNamespace) -> None:
             proxy.__getattr__("missing")
 
 
-def test_mutating_reads(impl: types.SimpleNamespace) -> None:
+def test_mutating_reads(impl: Implementation) -> None:
     target = types.SimpleNamespace(a=1)
     proxy = impl.LocalProxy(lambda: target)
     assert proxy.__setattr__("b", 2) is None
@@ -241,7 +243,7 @@ def test_mutating_reads(impl: types.SimpleNamespace) -> None:
     assert items == {"b": 2}
 
 
-def test_attribute_reads(impl: types.SimpleNamespace) -> None:
+def test_attribute_reads(impl: Implementation) -> None:
     def inner() -> None:
         pass
 
@@ -255,7 +257,7 @@ def test_attribute_reads(impl: types.SimpleNamespace) -> None:
     assert getattr(proxy, "__wrapped__") is inner
 
 
-def test_async_reads(impl: types.SimpleNamespace) -> None:
+def test_async_reads(impl: Implementation) -> None:
     async def numbers() -> Any:
         yield 1
 
@@ -272,7 +274,7 @@ def test_async_reads(impl: types.SimpleNamespace) -> None:
             each.__aenter__
 
 
-def test_reads_bind_the_target_of_read_time(impl: types.SimpleNamespace) -> None:
+def test_reads_bind_the_target_of_read_time(impl: Implementation) -> None:
     var: contextvars.ContextVar[Any] = contextvars.ContextVar("target")
 
     def run(proxy_type: Any) -> Tuple[Any, ...]:
@@ -292,7 +294,7 @@ def test_reads_bind_the_target_of_read_time(impl: types.SimpleNamespace) -> None
 
 
 @pytest.mark.parametrize("name", sorted(set(FORWARDED) - FALLBACKS))
-def test_unbound_reads_raise_at_read_time(impl: types.SimpleNamespace, name: str) -> None:
+def test_unbound_reads_raise_at_read_time(impl: Implementation, name: str) -> None:
     local = impl.Local()
     proxy = local("missing", unbound_message="read too early")
     with pytest.raises(RuntimeError) as info:
@@ -305,7 +307,7 @@ def test_unbound_reads_raise_at_read_time(impl: types.SimpleNamespace, name: str
         getattr(reference, name)
 
 
-def test_unbound_fallback_reads(impl: types.SimpleNamespace) -> None:
+def test_unbound_fallback_reads(impl: Implementation) -> None:
     local = impl.Local()
     proxy = local("missing")
     reference_local = werkzeug.local.Local()

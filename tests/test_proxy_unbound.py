@@ -7,11 +7,12 @@ import contextvars
 import copy
 import math
 import operator
-import types
 from typing import Any, Callable, Dict, Tuple
 
 import pytest
 import werkzeug.local
+
+from _impls import Implementation
 
 
 def _outside() -> Any:
@@ -48,7 +49,7 @@ def kind(request: pytest.FixtureRequest) -> str:
     return request.param  # type: ignore[no-any-return]
 
 
-def test_fallbacks(impl: types.SimpleNamespace, kind: str) -> None:
+def test_fallbacks(impl: Implementation, kind: str) -> None:
     proxy, local, _ = _unbound(impl, kind)
     reference, _, _ = _unbound(werkzeug.local, kind)
     assert repr(proxy) == "<LocalProxy unbound>"
@@ -66,7 +67,7 @@ def test_fallbacks(impl: types.SimpleNamespace, kind: str) -> None:
     assert not isinstance(proxy, int)
 
 
-def test_fallback_methods_read_explicitly(impl: types.SimpleNamespace, kind: str) -> None:
+def test_fallback_methods_read_explicitly(impl: Implementation, kind: str) -> None:
     proxy, _, _ = _unbound(impl, kind)
     assert proxy.__repr__() == "<LocalProxy unbound>"
     assert proxy.__bool__() is False
@@ -199,7 +200,7 @@ WERKZEUG_LOSES_THE_ERROR = {
 
 @pytest.mark.parametrize("op", OPS)
 def test_other_operations_raise_runtime_error(
-    impl: types.SimpleNamespace, kind: str, op: str
+    impl: Implementation, kind: str, op: str
 ) -> None:
     proxy, _, message = _unbound(impl, kind)
     reference, _, _ = _unbound(werkzeug.local, kind)
@@ -212,7 +213,7 @@ def test_other_operations_raise_runtime_error(
         assert str(expected.value) == message
 
 
-def test_subclass_fallbacks(impl: types.SimpleNamespace) -> None:
+def test_subclass_fallbacks(impl: Implementation) -> None:
     class AppProxy(impl.LocalProxy):  # type: ignore[misc,name-defined]
         """The current application."""
 
@@ -228,7 +229,7 @@ def test_subclass_fallbacks(impl: types.SimpleNamespace) -> None:
         len(proxy)
 
 
-def test_becomes_bound_and_unbound_again(impl: types.SimpleNamespace) -> None:
+def test_becomes_bound_and_unbound_again(impl: Implementation) -> None:
     local = impl.Local()
     proxy = local("value")
     assert repr(proxy) == "<LocalProxy unbound>"

@@ -7,11 +7,11 @@ async test client, in a fresh interpreter per mode (see ``realapps``).
 from __future__ import annotations
 
 import importlib.metadata
-import types
 from typing import Any, Dict
 
 import pytest
 
+from _impls import Implementation
 from realapps import PROXY_TYPE, run_code, run_script
 
 pytest.importorskip("quart")
@@ -45,7 +45,7 @@ def test_stock_run_exercises_the_globals(stock: Dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("mode", ["before", "after"])
 def test_quart_globals_after_install(
-    stock: Dict[str, Any], impl: types.SimpleNamespace, mode: str
+    stock: Dict[str, Any], impl: Implementation, mode: str
 ) -> None:
     run = run_script("quart_app.py", mode, implementation=impl.name)
     assert run["results"] == stock["results"]
@@ -75,7 +75,7 @@ if QUART_VERSION < (0, 23):
     QUART_GLOBALS += ["request_ctx", "websocket_ctx"]
 
 
-def test_rebuilt_quart_globals_match_the_originals(impl: types.SimpleNamespace) -> None:
+def test_rebuilt_quart_globals_match_the_originals(impl: Implementation) -> None:
     # install() after Quart: each rebuilt proxy reads the same context object
     # and fails with the same message; session (a proxy over a function)
     # included.

@@ -16,13 +16,13 @@ import gc
 import os
 import sys
 import threading
-import types
 from contextvars import ContextVar
 from typing import Any, Callable, Dict, List
 
 import pytest
 
 from _differential import _BINARY, _INPLACE, _UNARY, Box, Raiser, make_echo
+from _impls import Implementation
 
 N = 200
 ROUNDS = 5
@@ -61,7 +61,7 @@ _TARGETS: List[Callable[[], Any]] = [
 ]
 
 
-def _every_dunder(impl: types.SimpleNamespace) -> Callable[[], Any]:
+def _every_dunder(impl: Implementation) -> Callable[[], Any]:
     """Each operation of the differential harness on proxies to varied targets."""
     holder: List[Any] = [None]
     proxy = impl.LocalProxy(lambda: holder[0])
@@ -82,7 +82,7 @@ def _every_dunder(impl: types.SimpleNamespace) -> Callable[[], Any]:
     return run
 
 
-def _special_reads(impl: types.SimpleNamespace) -> Callable[[], Any]:
+def _special_reads(impl: Implementation) -> Callable[[], Any]:
     proxy = impl.LocalProxy(lambda: [1, 2])
     names = ["__add__", "__radd__", "__iadd__", "__eq__", "__len__", "__repr__", "__class__",
              "__doc__", "__wrapped__", "__getitem__", "__enter__", "__iter__", "__missing__"]
@@ -99,7 +99,7 @@ def _special_reads(impl: types.SimpleNamespace) -> Callable[[], Any]:
     return run
 
 
-def _unbound(impl: types.SimpleNamespace) -> Callable[[], Any]:
+def _unbound(impl: Implementation) -> Callable[[], Any]:
     proxies = [impl.Local()("x"), impl.LocalStack()(), impl.LocalProxy(ContextVar("unset")),
                impl.LocalProxy(impl.Local(), "y", unbound_message="custom")]
 
@@ -120,7 +120,7 @@ def _unbound(impl: types.SimpleNamespace) -> Callable[[], Any]:
     return run
 
 
-def _local_ops(impl: types.SimpleNamespace, ident: bool) -> Callable[[], Any]:
+def _local_ops(impl: Implementation, ident: bool) -> Callable[[], Any]:
     local = impl.Local()
     if ident:
         local.__ident_func__ = threading.get_ident
@@ -150,7 +150,7 @@ def _local_ops(impl: types.SimpleNamespace, ident: bool) -> Callable[[], Any]:
     return run
 
 
-def _stack_ops(impl: types.SimpleNamespace, ident: bool) -> Callable[[], Any]:
+def _stack_ops(impl: Implementation, ident: bool) -> Callable[[], Any]:
     stack = impl.LocalStack()
     if ident:
         stack.__ident_func__ = threading.get_ident
@@ -171,7 +171,7 @@ def _stack_ops(impl: types.SimpleNamespace, ident: bool) -> Callable[[], Any]:
     return run
 
 
-def _proxy_creation(impl: types.SimpleNamespace) -> Callable[[], Any]:
+def _proxy_creation(impl: Implementation) -> Callable[[], Any]:
     local, stack, var = impl.Local(), impl.LocalStack(), ContextVar("v")
 
     def run() -> None:
@@ -194,7 +194,7 @@ def _proxy_creation(impl: types.SimpleNamespace) -> Callable[[], Any]:
     return run
 
 
-def _attributes(impl: types.SimpleNamespace) -> Callable[[], Any]:
+def _attributes(impl: Implementation) -> Callable[[], Any]:
     local = impl.Local()
     local.box = Box()
     proxy = local("box")
@@ -215,7 +215,7 @@ def _attributes(impl: types.SimpleNamespace) -> Callable[[], Any]:
     return run
 
 
-def _target_kinds(impl: types.SimpleNamespace) -> Callable[[], Any]:
+def _target_kinds(impl: Implementation) -> Callable[[], Any]:
     """Each way a proxy fetches its object, bound, unbound and through other proxies."""
     var: ContextVar[Any] = ContextVar("kinds")
     stack = impl.LocalStack()
@@ -249,7 +249,7 @@ def _target_kinds(impl: types.SimpleNamespace) -> Callable[[], Any]:
     return run
 
 
-FAMILIES: Dict[str, Callable[[types.SimpleNamespace], Callable[[], Any]]] = {
+FAMILIES: Dict[str, Callable[[Implementation], Callable[[], Any]]] = {
     "how proxies fetch their object": _target_kinds,
     "local get/set/del": lambda impl: _local_ops(impl, ident=False),
     "local get/set/del, ident mode": lambda impl: _local_ops(impl, ident=True),
@@ -264,6 +264,6 @@ FAMILIES: Dict[str, Callable[[types.SimpleNamespace], Callable[[], Any]]] = {
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_no_reference_leak(impl: types.SimpleNamespace, family: str) -> None:
+def test_no_reference_leak(impl: Implementation, family: str) -> None:
     deltas = _deltas(FAMILIES[family](impl))
     assert max(deltas[-3:]) < N // 10, deltas

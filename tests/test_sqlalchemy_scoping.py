@@ -11,11 +11,11 @@ serialised with a lock; the sessions, not the connection, are under test.
 from __future__ import annotations
 
 import threading
-import types
 from typing import Any, Dict, Iterator, List
 
 import pytest
 
+from _impls import Implementation
 from realapps import run_code
 
 sqlalchemy = pytest.importorskip("sqlalchemy")
@@ -35,7 +35,7 @@ class User(Base):  # type: ignore[misc]
 
 
 @pytest.fixture
-def stack(impl: types.SimpleNamespace) -> Any:
+def stack(impl: Implementation) -> Any:
     return impl.LocalStack()
 
 
@@ -124,7 +124,7 @@ def test_remove_drops_only_the_current_scope(Session: Any) -> None:
     assert Session() is main_session
 
 
-def test_scoping_through_installed_werkzeug_local(impl: types.SimpleNamespace) -> None:
+def test_scoping_through_installed_werkzeug_local(impl: Implementation) -> None:
     # The same pattern written against werkzeug.local after install(): the
     # Werkzeug 1.0 ident API is back on werkzeug.local.LocalStack.
     out = run_code(

@@ -12,8 +12,10 @@ from typing import Any, List
 import pytest
 import werkzeug.local
 
+from _impls import Implementation
 
-def test_push_returns_what_werkzeug_returns(impl: types.SimpleNamespace) -> None:
+
+def test_push_returns_what_werkzeug_returns(impl: Implementation) -> None:
     ours = impl.LocalStack()
     theirs: werkzeug.local.LocalStack[Any] = werkzeug.local.LocalStack()
     for item in [1, "two", None, 3.0, [4]]:
@@ -27,7 +29,7 @@ def test_push_returns_what_werkzeug_returns(impl: types.SimpleNamespace) -> None
         assert repr(view) == repr(expected)
 
 
-def test_pop_and_top(impl: types.SimpleNamespace) -> None:
+def test_pop_and_top(impl: Implementation) -> None:
     stack = impl.LocalStack()
     assert stack.top is None
     assert stack.pop() is None
@@ -42,7 +44,7 @@ def test_pop_and_top(impl: types.SimpleNamespace) -> None:
     assert stack.pop() is None
 
 
-def test_pop_returns_the_same_object(impl: types.SimpleNamespace) -> None:
+def test_pop_returns_the_same_object(impl: Implementation) -> None:
     stack = impl.LocalStack()
     item = object()
     stack.push(item)
@@ -50,7 +52,7 @@ def test_pop_returns_the_same_object(impl: types.SimpleNamespace) -> None:
     assert stack.pop() is item
 
 
-def test_none_items_are_stored(impl: types.SimpleNamespace) -> None:
+def test_none_items_are_stored(impl: Implementation) -> None:
     stack = impl.LocalStack()
     assert stack.push(None) == [None]
     assert stack.push(1) == [None, 1]
@@ -60,7 +62,7 @@ def test_none_items_are_stored(impl: types.SimpleNamespace) -> None:
     assert stack.push(2) == [2]
 
 
-def test_earlier_views_are_snapshots(impl: types.SimpleNamespace) -> None:
+def test_earlier_views_are_snapshots(impl: Implementation) -> None:
     stack = impl.LocalStack()
     first = stack.push("a")
     second = stack.push("b")
@@ -72,7 +74,7 @@ def test_earlier_views_are_snapshots(impl: types.SimpleNamespace) -> None:
     assert third == ["c"]
 
 
-def test_call_returns_proxies(impl: types.SimpleNamespace) -> None:
+def test_call_returns_proxies(impl: Implementation) -> None:
     stack = impl.LocalStack()
     top = stack()
     name = stack("name")
@@ -95,7 +97,7 @@ def test_call_returns_proxies(impl: types.SimpleNamespace) -> None:
     assert name == "first"
 
 
-def test_proxy_to_a_none_top_is_unbound(impl: types.SimpleNamespace) -> None:
+def test_proxy_to_a_none_top_is_unbound(impl: Implementation) -> None:
     stack = impl.LocalStack()
     proxy = stack()
     stack.push(None)
@@ -106,7 +108,7 @@ def test_proxy_to_a_none_top_is_unbound(impl: types.SimpleNamespace) -> None:
 
 
 def test_proxy_to_a_missing_attribute_of_the_top_raises_attribute_error(
-    impl: types.SimpleNamespace,
+    impl: Implementation,
 ) -> None:
     stack = impl.LocalStack()
     proxy = stack("missing")
@@ -116,7 +118,7 @@ def test_proxy_to_a_missing_attribute_of_the_top_raises_attribute_error(
 
 
 @pytest.mark.parametrize("how", ["method", "function"])
-def test_release_local(impl: types.SimpleNamespace, how: str) -> None:
+def test_release_local(impl: Implementation, how: str) -> None:
     stack = impl.LocalStack()
     stack.push(1)
     stack.push(2)
@@ -129,7 +131,7 @@ def test_release_local(impl: types.SimpleNamespace, how: str) -> None:
     assert stack.push(3) == [3]
 
 
-def test_copy_on_write_across_copied_contexts(impl: types.SimpleNamespace) -> None:
+def test_copy_on_write_across_copied_contexts(impl: Implementation) -> None:
     stack = impl.LocalStack()
     stack.push("parent")
 
@@ -154,7 +156,7 @@ def test_copy_on_write_across_copied_contexts(impl: types.SimpleNamespace) -> No
     assert stack.pop() is None
 
 
-def test_release_in_a_child_context_keeps_the_parent_stack(impl: types.SimpleNamespace) -> None:
+def test_release_in_a_child_context_keeps_the_parent_stack(impl: Implementation) -> None:
     stack = impl.LocalStack()
     stack.push(1)
     assert contextvars.copy_context().run(lambda: (impl.release_local(stack), stack.top)) == (
@@ -164,7 +166,7 @@ def test_release_in_a_child_context_keeps_the_parent_stack(impl: types.SimpleNam
     assert stack.top == 1
 
 
-def test_asyncio_tasks_have_their_own_stacks(impl: types.SimpleNamespace) -> None:
+def test_asyncio_tasks_have_their_own_stacks(impl: Implementation) -> None:
     stack = impl.LocalStack()
 
     async def child(name: str) -> List[Any]:
@@ -192,7 +194,7 @@ def test_asyncio_tasks_have_their_own_stacks(impl: types.SimpleNamespace) -> Non
     )
 
 
-def test_user_context_var_with_a_plain_list(impl: types.SimpleNamespace) -> None:
+def test_user_context_var_with_a_plain_list(impl: Implementation) -> None:
     """A ContextVar already holding Werkzeug's format (a list) is read as the stack."""
 
     def run() -> None:
@@ -218,7 +220,7 @@ def test_user_context_var_with_a_plain_list(impl: types.SimpleNamespace) -> None
     contextvars.copy_context().run(run)
 
 
-def test_user_context_var_keyword(impl: types.SimpleNamespace) -> None:
+def test_user_context_var_keyword(impl: Implementation) -> None:
     var: contextvars.ContextVar[List[Any]] = contextvars.ContextVar("stack")
     first = impl.LocalStack(context_var=var)
     second = impl.LocalStack(var)
@@ -226,14 +228,14 @@ def test_user_context_var_keyword(impl: types.SimpleNamespace) -> None:
     assert second.top == "shared"
 
 
-def test_stacks_are_independent(impl: types.SimpleNamespace) -> None:
+def test_stacks_are_independent(impl: Implementation) -> None:
     one = impl.LocalStack()
     two = impl.LocalStack()
     one.push(1)
     assert two.top is None
 
 
-def test_very_deep_stack(impl: types.SimpleNamespace) -> None:
+def test_very_deep_stack(impl: Implementation) -> None:
     depth = 100_000
 
     def run() -> None:
@@ -260,7 +262,7 @@ def test_very_deep_stack(impl: types.SimpleNamespace) -> None:
     gc.collect()
 
 
-def test_weak_reference(impl: types.SimpleNamespace) -> None:
+def test_weak_reference(impl: Implementation) -> None:
     stack = impl.LocalStack()
     ref = weakref.ref(stack)
     assert ref() is stack
@@ -269,7 +271,7 @@ def test_weak_reference(impl: types.SimpleNamespace) -> None:
     assert ref() is None
 
 
-def test_generic_alias(impl: types.SimpleNamespace) -> None:
+def test_generic_alias(impl: Implementation) -> None:
     """``LocalStack[int]`` works at run time, as Werkzeug's Generic class does."""
     alias = impl.LocalStack[int]
     stack = alias()
@@ -280,7 +282,7 @@ def test_generic_alias(impl: types.SimpleNamespace) -> None:
 # StackView ---------------------------------------------------------------
 
 
-def _view(impl: types.SimpleNamespace, items: List[Any]) -> Any:
+def _view(impl: Implementation, items: List[Any]) -> Any:
     stack = impl.LocalStack()
     view = None
     for item in items:
@@ -288,7 +290,7 @@ def _view(impl: types.SimpleNamespace, items: List[Any]) -> Any:
     return view
 
 
-def test_view_sequence_operations(impl: types.SimpleNamespace) -> None:
+def test_view_sequence_operations(impl: Implementation) -> None:
     items = ["a", "b", "c", "b"]
     view = _view(impl, items)
     assert len(view) == 4
@@ -318,7 +320,7 @@ def test_view_sequence_operations(impl: types.SimpleNamespace) -> None:
     assert bool(view)
 
 
-def test_view_equality(impl: types.SimpleNamespace) -> None:
+def test_view_equality(impl: Implementation) -> None:
     view = _view(impl, [1, 2])
     assert view == [1, 2]
     assert [1, 2] == view
@@ -338,14 +340,14 @@ def test_view_equality(impl: types.SimpleNamespace) -> None:
     assert view.__eq__((1, 2)) is NotImplemented
 
 
-def test_view_repr_and_str_like_a_list(impl: types.SimpleNamespace) -> None:
+def test_view_repr_and_str_like_a_list(impl: Implementation) -> None:
     items = [1, "two", None, [3]]
     view = _view(impl, items)
     assert repr(view) == repr(items)
     assert str(view) == str(items)
 
 
-def test_view_is_unhashable(impl: types.SimpleNamespace) -> None:
+def test_view_is_unhashable(impl: Implementation) -> None:
     view = _view(impl, [1])
     with pytest.raises(TypeError):
         hash(view)
@@ -353,7 +355,7 @@ def test_view_is_unhashable(impl: types.SimpleNamespace) -> None:
         {view}
 
 
-def test_view_is_read_only(impl: types.SimpleNamespace) -> None:
+def test_view_is_read_only(impl: Implementation) -> None:
     view = _view(impl, [1, 2])
     with pytest.raises(TypeError):
         view[0] = 5

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import types
 
 import pytest
 import werkzeug.local as wz
+
+from _impls import Implementation
 
 
 class Target:
     attr = 7
 
 
-def test_proxy_to_werkzeug_local_attribute(impl: types.SimpleNamespace) -> None:
+def test_proxy_to_werkzeug_local_attribute(impl: Implementation) -> None:
     theirs = wz.Local()
     proxy = impl.LocalProxy(theirs, "value", unbound_message="no value")
     with pytest.raises(RuntimeError, match="no value"):
@@ -24,12 +25,12 @@ def test_proxy_to_werkzeug_local_attribute(impl: types.SimpleNamespace) -> None:
     assert proxy * 2 == 16
 
 
-def test_proxy_to_werkzeug_local_requires_a_name(impl: types.SimpleNamespace) -> None:
+def test_proxy_to_werkzeug_local_requires_a_name(impl: Implementation) -> None:
     with pytest.raises(TypeError, match="'name' is required"):
         impl.LocalProxy(wz.Local())
 
 
-def test_proxy_to_werkzeug_stack_top_and_attribute(impl: types.SimpleNamespace) -> None:
+def test_proxy_to_werkzeug_stack_top_and_attribute(impl: Implementation) -> None:
     theirs: wz.LocalStack[Target] = wz.LocalStack()
     top = impl.LocalProxy(theirs)
     attr = impl.LocalProxy(theirs, "attr")

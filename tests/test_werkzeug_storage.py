@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import types
 from contextvars import ContextVar, copy_context
 from typing import Any, Callable, List
 
 import pytest
 import werkzeug.local
 
+from _impls import Implementation
 
-def _both(impl: types.SimpleNamespace, steps: Callable[[Any], Any]) -> None:
+
+def _both(impl: Implementation, steps: Callable[[Any], Any]) -> None:
     expected = copy_context().run(steps, werkzeug.local)
     assert copy_context().run(steps, impl) == expected
 
@@ -30,7 +31,7 @@ def _outcome(call: Callable[[], Any]) -> Any:
         return ("LookupError", type(exc).__name__)
 
 
-def test_stack_storage_follows_pushes_and_pops(impl: types.SimpleNamespace) -> None:
+def test_stack_storage_follows_pushes_and_pops(impl: Implementation) -> None:
     def steps(m: Any) -> List[Any]:
         stack = m.LocalStack()
         seen = [_outcome(stack._storage.get), stack._storage.get("default")]
@@ -45,7 +46,7 @@ def test_stack_storage_follows_pushes_and_pops(impl: types.SimpleNamespace) -> N
     _both(impl, steps)
 
 
-def test_stack_storage_in_asyncio_tasks(impl: types.SimpleNamespace) -> None:
+def test_stack_storage_in_asyncio_tasks(impl: Implementation) -> None:
     """Werkzeug's own test: each task sees its parent's item plus its own."""
 
     def steps(m: Any) -> List[Any]:
@@ -64,7 +65,7 @@ def test_stack_storage_in_asyncio_tasks(impl: types.SimpleNamespace) -> None:
     _both(impl, steps)
 
 
-def test_stack_storage_of_a_user_variable_holding_a_list(impl: types.SimpleNamespace) -> None:
+def test_stack_storage_of_a_user_variable_holding_a_list(impl: Implementation) -> None:
     def steps(m: Any) -> List[Any]:
         var: ContextVar[Any] = ContextVar("user-stack")
         var.set([1, 2])
@@ -77,7 +78,7 @@ def test_stack_storage_of_a_user_variable_holding_a_list(impl: types.SimpleNames
     _both(impl, steps)
 
 
-def test_stack_storage_set_and_reset(impl: types.SimpleNamespace) -> None:
+def test_stack_storage_set_and_reset(impl: Implementation) -> None:
     def steps(m: Any) -> List[Any]:
         stack = m.LocalStack()
         stack.push("a")
@@ -92,7 +93,7 @@ def test_stack_storage_set_and_reset(impl: types.SimpleNamespace) -> None:
     _both(impl, steps)
 
 
-def test_stack_storage_in_ident_mode(impl: types.SimpleNamespace) -> None:
+def test_stack_storage_in_ident_mode(impl: Implementation) -> None:
     stack = impl.LocalStack()
     stack.__ident_func__ = threading.get_ident
     assert stack._storage.get() == []
@@ -106,7 +107,7 @@ def test_stack_storage_in_ident_mode(impl: types.SimpleNamespace) -> None:
     assert seen == [[]]
 
 
-def test_local_storage_reads_the_values_in_werkzeugs_order(impl: types.SimpleNamespace) -> None:
+def test_local_storage_reads_the_values_in_werkzeugs_order(impl: Implementation) -> None:
     def steps(m: Any) -> List[Any]:
         local = m.Local()
         seen = [local._Local__storage.get({})]
@@ -125,7 +126,7 @@ def test_local_storage_reads_the_values_in_werkzeugs_order(impl: types.SimpleNam
 
 
 @pytest.mark.parametrize("user_var", [False, True])
-def test_local_storage_set(impl: types.SimpleNamespace, user_var: bool) -> None:
+def test_local_storage_set(impl: Implementation, user_var: bool) -> None:
     def steps(m: Any) -> List[Any]:
         local = m.Local(ContextVar("user-local")) if user_var else m.Local()
         local.old = 0
@@ -135,7 +136,7 @@ def test_local_storage_set(impl: types.SimpleNamespace, user_var: bool) -> None:
     _both(impl, steps)
 
 
-def test_storage_names_read_on_subclasses(impl: types.SimpleNamespace) -> None:
+def test_storage_names_read_on_subclasses(impl: Implementation) -> None:
     class MyLocal(impl.Local):  # type: ignore[name-defined, misc]
         pass
 

@@ -22,35 +22,27 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import ctxlocal
+from ctxlocal._implementations import MODULES, PYTHON, Name, environ_for
 
 HERE = Path(__file__).resolve().parent
 # The ctxlocal under test, so that the child imports the same package.
 PACKAGE_ROOT = str(Path(ctxlocal.__file__).resolve().parent.parent)
 
-# CTXLOCAL_NO_EXTENSIONS value that makes ctxlocal pick each implementation.
-IMPLEMENTATION_SETTING = {"python": "1", "cython": "0"}
-
-# The proxy class each implementation's install() puts in place.
-PROXY_TYPE = {
-    "python": "ctxlocal._local_py.LocalProxy",
-    "cython": "ctxlocal._local_c.LocalProxy",
-    "werkzeug": "werkzeug.local.LocalProxy",
-}
+# The proxy class each implementation's install() puts in place, and Werkzeug's.
+PROXY_TYPE: Dict[str, str] = {name: f"{module}.LocalProxy" for name, module in MODULES.items()}
+PROXY_TYPE["werkzeug"] = "werkzeug.local.LocalProxy"
 
 
-def _child_env(implementation: Optional[str]) -> Dict[str, str]:
+def _child_env(implementation: Optional[Name]) -> Dict[str, str]:
     # implementation None: CTXLOCAL_NO_EXTENSIONS unset, ctxlocal's default choice.
-    env = dict(os.environ)
-    env.pop("CTXLOCAL_NO_EXTENSIONS", None)
-    if implementation is not None:
-        env["CTXLOCAL_NO_EXTENSIONS"] = IMPLEMENTATION_SETTING[implementation]
+    env = environ_for(implementation)
     env["PYTHONPATH"] = os.pathsep.join(
         [PACKAGE_ROOT] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
     )
     return env
 
 
-def _run(argv: List[str], implementation: Optional[str]) -> Dict[str, Any]:
+def _run(argv: List[str], implementation: Optional[Name]) -> Dict[str, Any]:
     # Warnings are errors in the child as in the test run; a script that
     # expects a warning catches it itself.
     completed = subprocess.run(
@@ -67,11 +59,11 @@ def _run(argv: List[str], implementation: Optional[str]) -> Dict[str, Any]:
     return json.loads(completed.stdout)  # type: ignore[no-any-return]
 
 
-def run_script(script: str, *args: str, implementation: str = "python") -> Dict[str, Any]:
+def run_script(script: str, *args: str, implementation: Name = PYTHON) -> Dict[str, Any]:
     """Run ``realapps/<script>`` in a fresh interpreter; return its JSON output."""
     return _run([str(HERE / script), *args], implementation)
 
 
-def run_code(code: str, implementation: Optional[str] = "python") -> Any:
+def run_code(code: str, implementation: Optional[Name] = PYTHON) -> Any:
     """Run ``code`` in a fresh interpreter; it must print one JSON value."""
     return _run(["-c", textwrap.dedent(code)], implementation)
