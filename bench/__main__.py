@@ -4,12 +4,16 @@ Run it from the repository root. It measures every operation of
 :mod:`bench.ops` on each implementation that imports (:mod:`bench.impls`):
 ``compiled`` (``ctxlocal._local_c``), ``pure`` (``ctxlocal._local_py``),
 ``werkzeug`` (``werkzeug.local``) and ``floor`` (the same work written by hand
-without a library), prints a table, and writes to ``bench/results/``:
-``results-<python>.json`` (every sample), ``table-<python>.md`` (the table in
-Markdown) and ``chart-<python>.png`` (``<python>`` is ``3.11``, ``pypy3.9``...;
-``--quick`` runs add ``-quick``). ``--report results-<python>.json`` redraws
-the table and chart of a past run, e.g. a PyPy run's chart with a CPython that
-has matplotlib.
+without a library), prints a table, and writes to ``bench/out/`` (git-ignored;
+``--output-dir`` chooses another folder): ``results-<python>.json`` (every
+sample), ``table-<python>.md`` (the table in Markdown) and
+``chart-<python>.png`` (``<python>`` is ``3.11``, ``pypy3.9``...; ``--quick``
+runs add ``-quick``). ``--report results-<python>.json`` redraws the table and
+chart of a past run, e.g. a PyPy run's chart with a CPython that has
+matplotlib.
+
+``bench/results/`` holds the figures the README quotes; only
+``bench/run_readme.sh`` writes there, with ``--output-dir bench/results``.
 
 Method
 ------
@@ -67,7 +71,12 @@ from .ops import select, select_thread_counts
 from .report import environment, format_table, load_json, python_tag, write_chart, write_json
 from .runner import TIMERS, Result, Settings, empty_loop_ns, run_ops, run_threads
 
-RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH_DIR)
+# The README's figures (tracked): written only when asked, by bench/run_readme.sh.
+RESULTS_DIR = os.path.join(BENCH_DIR, "results")
+# Everyone else's runs (git-ignored).
+OUTPUT_DIR = os.path.join(BENCH_DIR, "out")
 
 
 def _split(values: Optional[List[str]]) -> List[str]:
@@ -96,8 +105,9 @@ def _parser() -> argparse.ArgumentParser:
                              " process's for the thread-scaling runs) or wall time")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--list", action="store_true", help="list the operations and exit")
-    parser.add_argument("--output-dir", default=RESULTS_DIR,
-                        help="where the JSON, Markdown table and chart go (default: bench/results)")
+    parser.add_argument("--output-dir", default=OUTPUT_DIR,
+                        help="where the JSON, Markdown table and chart go (default: bench/out,"
+                             " git-ignored; --output-dir bench/results replaces the README's figures)")
     parser.add_argument("--no-save", action="store_true", help="write no file, only print the table")
     parser.add_argument("--report", metavar="JSON",
                         help="measure nothing: print the table of a results JSON file"

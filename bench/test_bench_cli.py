@@ -1,13 +1,16 @@
-"""``python -m bench`` end to end, on a tiny run: table, JSON, Markdown, re-reading the JSON."""
+"""``python -m bench`` end to end, on tiny runs: table, JSON, Markdown, re-reading the JSON,
+where a run writes by default."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from .__main__ import main
+from .__main__ import OUTPUT_DIR, RESULTS_DIR, ROOT, _parser, main
 from .ops import OPS, select, select_thread_counts
 from .report import paired_ratio
 from .runner import Result
@@ -58,3 +61,14 @@ def test_paired_ratio_pairs_samples_of_the_same_round() -> None:
     assert paired_ratio(slow, fast) == 2.0
     assert paired_ratio(slow, drifted) == 2.0
     assert slow.median_ns / drifted.median_ns == 1.0
+
+
+def test_default_output_is_git_ignored_and_apart_from_the_tracked_results() -> None:
+    default = Path(_parser().parse_args([]).output_dir)
+    assert default == Path(OUTPUT_DIR)
+    assert Path(RESULTS_DIR) not in (default, *default.parents)
+    if shutil.which("git") is None or not (Path(ROOT) / ".git").exists():
+        pytest.skip("not a git checkout")
+    probe = default / "results-3.11.json"
+    ignored = subprocess.run(["git", "-C", ROOT, "check-ignore", "-q", str(probe)])
+    assert ignored.returncode == 0, f"{probe} is not git-ignored"
