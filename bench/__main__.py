@@ -64,6 +64,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import sysconfig
 from typing import Any, Dict, List, Optional, Sequence
 
 from . import impls as impls_module
@@ -117,6 +118,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def compiled_expected() -> bool:
+    """Whether this interpreter should have the compiled module: CPython with a GIL."""
+    return sys.implementation.name == "cpython" and not sysconfig.get_config_var("Py_GIL_DISABLED")
 
 
 def _save_derived(json_path: str, env: Dict[str, Any], results: List[Result]) -> None:

@@ -1,16 +1,19 @@
 """``python -m bench`` end to end, on tiny runs: table, JSON, Markdown, re-reading the JSON,
-where a run writes by default."""
+where a run writes by default; and the plan of ``python -m bench.venv``."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from .__main__ import OUTPUT_DIR, RESULTS_DIR, ROOT, _parser, main
+from . import venv
+from .__main__ import OUTPUT_DIR, RESULTS_DIR, ROOT, _parser, compiled_expected, main
 from .ops import OPS, select, select_thread_counts
 from .report import paired_ratio
 from .runner import Result
@@ -72,3 +75,29 @@ def test_default_output_is_git_ignored_and_apart_from_the_tracked_results() -> N
     probe = default / "results-3.11.json"
     ignored = subprocess.run(["git", "-C", ROOT, "check-ignore", "-q", str(probe)])
     assert ignored.returncode == 0, f"{probe} is not git-ignored"
+
+
+
+def test_bench_venv_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    requirements = (Path(ROOT) / venv.REQUIREMENTS).read_text(encoding="utf-8").lower()
+    for name in ("werkzeug", "greenlet", "cython", "setuptools"):
+        assert f"\n{name}>=" in requirements
+
+    steps = venv.plan(".venv-bench-x", exists=False, chart=True, bench_args=["--quick"])
+    python = os.path.join(ROOT, venv.venv_python(".venv-bench-x"))
+    assert steps[0].argv == [sys.executable, "-m", "venv", "--clear", os.path.join(ROOT, ".venv-bench-x")]
+    assert steps[1].argv[:4] == [python, "-m", "pip", "install"]
+    assert venv.REQUIREMENTS in steps[1].argv and "matplotlib" in steps[1].argv
+    if compiled_expected():
+        build = steps[2]
+        assert build.argv == [python, "setup.py", "-q", "build_ext", "--inplace"]
+        assert build.env == {"CTXLOCAL_NO_EXTENSIONS": "0"}
+    assert steps[-1].argv == [python, "-m", "bench", "--quick"]
+    assert steps[-1].env == {"CTXLOCAL_NO_EXTENSIONS": None}
+    assert [s.title for s in venv.plan("v", exists=True, chart=False, bench_args=[])][0] == "requirements"
+
+    # Its own options are taken out; every other argument goes to python -m bench.
+    assert venv.main(["--dry-run", "--quick", "--ops", "op:eq"]) == 0
+    shown = capsys.readouterr().err.splitlines()
+    assert shown[-1].endswith("-m bench --quick --ops op:eq")
+    assert not any("matplotlib" in line for line in shown)
