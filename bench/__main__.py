@@ -15,6 +15,15 @@ matplotlib.
 ``bench/results/`` holds the figures the README quotes; only
 ``bench/run_readme.sh`` writes there, with ``--output-dir bench/results``.
 
+From a repository root, ``import ctxlocal`` finds the checkout's
+``ctxlocal/`` folder before any installed copy, so the compiled column needs
+the extension built into the checkout. ``python3 -m bench.venv`` does that in a
+virtual environment of its own, with Werkzeug and greenlet, then runs this
+command there. On CPython a run that cannot import the compiled module still
+measures the others, but says so in a banner at the start and at the end (on
+stderr) that names the fix; on PyPy and free-threaded CPython, which never get
+the compiled module, a one-line note says so.
+
 Method
 ------
 * Each (operation, implementation) pair is a *case*: a one-line statement
@@ -63,9 +72,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import sysconfig
-from typing import Any, Dict, List, Optional, Sequence
+from importlib.machinery import EXTENSION_SUFFIXES
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import impls as impls_module
 from .ops import select, select_thread_counts
@@ -125,6 +136,66 @@ def compiled_expected() -> bool:
     return sys.implementation.name == "cpython" and not sysconfig.get_config_var("Py_GIL_DISABLED")
 
 
+def _hidden_build() -> Optional[Tuple[str, str]]:
+    """``(installed, imported)``: a ``ctxlocal`` folder with the compiled module
+    further down ``sys.path`` than the one ``import ctxlocal`` found."""
+    try:
+        import ctxlocal
+    except ImportError:
+        return None
+    imported = os.path.dirname(os.path.abspath(ctxlocal.__file__))
+    for entry in sys.path:
+        folder = os.path.join(os.path.abspath(entry or os.curdir), "ctxlocal")
+        if folder != imported and any(
+            os.path.exists(os.path.join(folder, "_local_c" + suffix)) for suffix in EXTENSION_SUFFIXES
+        ):
+            return folder, imported
+    return None
+
+
+def compiled_warning(missing: Dict[str, str], measured: Sequence[str]) -> Optional[str]:
+    """The banner of a CPython run that was asked to measure the compiled module and cannot.
+
+    ``None`` if the compiled module is measured or was not asked for, on
+    interpreters that never have it (a note says so), and when
+    ``CTXLOCAL_NO_EXTENSIONS`` leaves it out on purpose.
+    """
+    if "compiled" not in missing or not compiled_expected():
+        return None
+    if os.environ.get("CTXLOCAL_NO_EXTENSIONS") not in (None, "0"):
+        return None
+    python = shlex.quote(sys.executable)
+    lines = [
+        "WARNING: the compiled module, ctxlocal._local_c, is NOT measured:",
+        f"  {missing['compiled']}",
+        "  On CPython it is what `pip install ctxlocal` gives and `import ctxlocal`",
+        f"  uses; this run compares only {', '.join(measured) or 'nothing'}.",
+    ]
+    hidden = _hidden_build()
+    if hidden:
+        lines += [
+            f"  The installed {hidden[0]} has it, but `import ctxlocal` finds",
+            f"  {hidden[1]} first (the checkout's, run from the repository root).",
+        ]
+    lines += [
+        f"Fix, in {ROOT}: the full table, in a venv of its own:",
+        f"  {python} -m bench.venv",
+        "or build the compiled module into the checkout for this Python:",
+        f"  {python} -m pip install 'Cython>=3.1' 'setuptools>=77'",
+        f"  CTXLOCAL_NO_EXTENSIONS=0 {python} setup.py build_ext --inplace",
+    ]
+    rule = "!" * 78
+    return "\n".join([rule, *lines, rule])
+
+
+def _note_missing(name: str, reason: str) -> str:
+    if name == "compiled" and os.environ.get("CTXLOCAL_NO_EXTENSIONS") not in (None, "0"):
+        reason += " (unset it to measure the compiled module)"
+    elif name == "werkzeug":
+        reason += "; pip install werkzeug, or run python3 -m bench.venv"
+    return f"note: {name} not measured: {reason}"
+
+
 def _save_derived(json_path: str, env: Dict[str, Any], results: List[Result]) -> None:
     """Write the Markdown table and the chart next to ``results-<stem>.json``."""
     folder, name = os.path.split(json_path)
@@ -168,8 +239,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for module in sorted(absent):
         skipped = [op.name for op in ops if op.needs == module]
         missing[module] = f"not installed; skipped {', '.join(skipped)}"
+    warning = compiled_warning(missing, [impl.name for impl in found])
     for name, reason in missing.items():
-        _progress(f"note: {name} not measured: {reason}")
+        if not (warning and name == "compiled"):
+            _progress(_note_missing(name, reason))
+    if warning:
+        _progress(warning)
     if not found:
         _progress("nothing to measure")
         return 1
@@ -196,6 +271,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         write_json(json_path, env, results)
         _progress(f"wrote {json_path}")
         _save_derived(json_path, env, results)
+    sys.stdout.flush()
+    if warning:
+        _progress(warning)
     failed = [result for result in results if result.error]
     if failed:
         _progress(f"{len(failed)} case(s) raised an error: see the end of the table")

@@ -1,19 +1,22 @@
 """``python -m bench`` end to end, on tiny runs: table, JSON, Markdown, re-reading the JSON,
-where a run writes by default; and the plan of ``python -m bench.venv``."""
+where a run writes by default, the banner of a CPython run without the compiled module;
+and the plan of ``python -m bench.venv``."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import List
 
 import pytest
 
 from . import venv
-from .__main__ import OUTPUT_DIR, RESULTS_DIR, ROOT, _parser, compiled_expected, main
+from .__main__ import BENCH_DIR, OUTPUT_DIR, RESULTS_DIR, ROOT, _parser, compiled_expected, main
 from .ops import OPS, select, select_thread_counts
 from .report import paired_ratio
 from .runner import Result
@@ -76,6 +79,58 @@ def test_default_output_is_git_ignored_and_apart_from_the_tracked_results() -> N
     ignored = subprocess.run(["git", "-C", ROOT, "check-ignore", "-q", str(probe)])
     assert ignored.returncode == 0, f"{probe} is not git-ignored"
 
+
+# Runs ``python -m bench`` with ``ctxlocal._local_c`` made unimportable, as in a
+# checkout where it was never built.
+BLOCK_COMPILED = (
+    "import runpy, sys; sys.modules['ctxlocal._local_c'] = None;"
+    " runpy.run_module('bench', run_name='__main__', alter_sys=True)"
+)
+
+
+def _run_bench_copy(tmp_path: Path, block: bool) -> subprocess.CompletedProcess[str]:
+    """``python -m bench`` with default output, from a copy of bench/ with an empty results/."""
+    shutil.copytree(BENCH_DIR, tmp_path / "bench",
+                    ignore=shutil.ignore_patterns("results", "out", "__pycache__"))
+    (tmp_path / "bench" / "results").mkdir()
+    env = {key: value for key, value in os.environ.items() if key != "CTXLOCAL_NO_EXTENSIONS"}
+    # ctxlocal from this checkout; bench from the copy (the current folder comes first).
+    env["PYTHONPATH"] = os.pathsep.join([ROOT, *filter(None, [env.get("PYTHONPATH")])])
+    args = [*TINY, "--ops", "op:eq"]
+    command = [sys.executable, "-c", BLOCK_COMPILED, *args] if block else [
+        sys.executable, "-m", "bench", *args]
+    return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+
+
+def _lines_starting(lines: List[str], start: str) -> List[int]:
+    return [number for number, line in enumerate(lines) if line.startswith(start)]
+
+
+@pytest.mark.parametrize("block", [True, False], ids=["compiled-blocked", "as-built"])
+def test_default_run_writes_to_bench_out_and_warns_without_the_compiled_module(
+    tmp_path: Path, block: bool
+) -> None:
+    done = _run_bench_copy(tmp_path, block)
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "bench" / "out"
+    assert len(list(out.glob("results-*.json"))) == 1 and len(list(out.glob("table-*.md"))) == 1
+    assert list((tmp_path / "bench" / "results").iterdir()) == []
+
+    importable = importlib.util.find_spec("ctxlocal._local_c") is not None
+    loud = compiled_expected() and (block or not importable)
+    lines = done.stderr.splitlines()
+    banners = _lines_starting(lines, "WARNING: the compiled module, ctxlocal._local_c, is NOT measured")
+    if not loud:
+        assert banners == [], done.stderr
+        if block:
+            assert _lines_starting(lines, "note: compiled not measured")
+        return
+    # Once before the measurements, once after the last file written.
+    (first_progress,) = [n for n, line in enumerate(lines) if " operations + " in line]
+    last_write = _lines_starting(lines, "wrote ")[-1]
+    assert len(banners) == 2 and banners[0] < first_progress and banners[1] > last_write, done.stderr
+    assert "-m bench.venv" in done.stderr and "build_ext --inplace" in done.stderr
+    assert "not measured: compiled" in done.stdout
 
 
 def test_bench_venv_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
