@@ -4,13 +4,26 @@ Run it from the repository root. It measures every operation of
 :mod:`bench.ops` on each implementation that imports (:mod:`bench.impls`):
 ``cython`` (``ctxlocal._local_c``), ``python`` (``ctxlocal._local_py``),
 ``werkzeug`` (``werkzeug.local``) and ``floor`` (the same work written by hand
-without a library), prints a table, and writes to ``bench/results/``:
-``results-<python>.json`` (every sample), ``table-<python>.md`` (the table in
-Markdown) and ``chart-<python>.png`` (``<python>`` is ``3.11``, ``pypy3.9``...;
-``--quick`` runs add ``-quick``). ``--report results-<python>.json`` redraws
-the table and chart of a past run, e.g. a PyPy run's chart with a CPython that
-has matplotlib (files from before the ``cython``/``python`` names, which say
+without a library), prints a table, and writes to ``bench/out/`` (git-ignored;
+``--output-dir`` chooses another folder): ``results-<python>.json`` (every
+sample), ``table-<python>.md`` (the table in Markdown) and
+``chart-<python>.png`` (``<python>`` is ``3.11``, ``pypy3.9``...; ``--quick``
+runs add ``-quick``). ``--report results-<python>.json`` redraws the table and
+chart of a past run, e.g. a PyPy run's chart with a CPython that has
+matplotlib (files from before the ``cython``/``python`` names, which say
 ``compiled``/``pure``, are read under today's names).
+
+``bench/results/`` holds the figures the README quotes; only
+``bench/run_readme.sh`` writes there, with ``--output-dir bench/results``.
+
+From a repository root, ``import ctxlocal`` finds the checkout's
+``ctxlocal/`` folder before any installed copy, so the compiled column needs
+the extension built into the checkout. ``python3 -m bench.venv`` does that in a
+virtual environment of its own, with Werkzeug and greenlet, then runs this
+command there. On CPython a run that cannot import the compiled module still
+measures the others, but says so in a banner at the start and at the end (on
+stderr) that names the fix; on PyPy and free-threaded CPython, which never get
+the compiled module, a one-line note says so.
 
 Method
 ------
@@ -60,15 +73,25 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
-from typing import Any, Dict, List, Optional, Sequence
+import sysconfig
+from importlib.machinery import EXTENSION_SUFFIXES
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from ctxlocal._implementations import CYTHON, PYTHON, requested
 
 from . import impls as impls_module
 from .ops import select, select_thread_counts
 from .report import environment, format_table, load_json, python_tag, write_chart, write_json
 from .runner import TIMERS, Result, Settings, empty_loop_ns, run_ops, run_threads
 
-RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH_DIR)
+# The README's figures (tracked): written only when asked, by bench/run_readme.sh.
+RESULTS_DIR = os.path.join(BENCH_DIR, "results")
+# Everyone else's runs (git-ignored).
+OUTPUT_DIR = os.path.join(BENCH_DIR, "out")
 
 
 def _split(values: Optional[List[str]]) -> List[str]:
@@ -97,8 +120,9 @@ def _parser() -> argparse.ArgumentParser:
                              " process's for the thread-scaling runs) or wall time")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--list", action="store_true", help="list the operations and exit")
-    parser.add_argument("--output-dir", default=RESULTS_DIR,
-                        help="where the JSON, Markdown table and chart go (default: bench/results)")
+    parser.add_argument("--output-dir", default=OUTPUT_DIR,
+                        help="where the JSON, Markdown table and chart go (default: bench/out,"
+                             " git-ignored; --output-dir bench/results replaces the README's figures)")
     parser.add_argument("--no-save", action="store_true", help="write no file, only print the table")
     parser.add_argument("--report", metavar="JSON",
                         help="measure nothing: print the table of a results JSON file"
@@ -108,6 +132,71 @@ def _parser() -> argparse.ArgumentParser:
 
 def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def compiled_expected() -> bool:
+    """Whether this interpreter should have the compiled module: CPython with a GIL."""
+    return sys.implementation.name == "cpython" and not sysconfig.get_config_var("Py_GIL_DISABLED")
+
+
+def _hidden_build() -> Optional[Tuple[str, str]]:
+    """``(installed, imported)``: a ``ctxlocal`` folder with the compiled module
+    further down ``sys.path`` than the one ``import ctxlocal`` found."""
+    try:
+        import ctxlocal
+    except ImportError:
+        return None
+    imported = os.path.dirname(os.path.abspath(ctxlocal.__file__))
+    for entry in sys.path:
+        folder = os.path.join(os.path.abspath(entry or os.curdir), "ctxlocal")
+        if folder != imported and any(
+            os.path.exists(os.path.join(folder, "_local_c" + suffix)) for suffix in EXTENSION_SUFFIXES
+        ):
+            return folder, imported
+    return None
+
+
+def compiled_warning(missing: Dict[str, str], measured: Sequence[str]) -> Optional[str]:
+    """The banner of a CPython run that was asked to measure the compiled module and cannot.
+
+    ``None`` if the compiled module is measured or was not asked for, on
+    interpreters that never have it (a note says so), and when
+    ``CTXLOCAL_NO_EXTENSIONS`` leaves it out on purpose.
+    """
+    if CYTHON not in missing or not compiled_expected():
+        return None
+    if requested() == PYTHON:
+        return None
+    python = shlex.quote(sys.executable)
+    lines = [
+        "WARNING: the compiled module, ctxlocal._local_c, is NOT measured:",
+        f"  {missing[CYTHON]}",
+        "  On CPython it is what `pip install ctxlocal` gives and `import ctxlocal`",
+        f"  uses; this run compares only {', '.join(measured) or 'nothing'}.",
+    ]
+    hidden = _hidden_build()
+    if hidden:
+        lines += [
+            f"  The installed {hidden[0]} has it, but `import ctxlocal` finds",
+            f"  {hidden[1]} first (the checkout's, run from the repository root).",
+        ]
+    lines += [
+        f"Fix, in {ROOT}: the full table, in a venv of its own:",
+        f"  {python} -m bench.venv",
+        "or build the compiled module into the checkout for this Python:",
+        f"  {python} -m pip install 'Cython>=3.1' 'setuptools>=77'",
+        f"  CTXLOCAL_NO_EXTENSIONS=0 {python} setup.py build_ext --inplace",
+    ]
+    rule = "!" * 78
+    return "\n".join([rule, *lines, rule])
+
+
+def _note_missing(name: str, reason: str) -> str:
+    if name == CYTHON and requested() == PYTHON:
+        reason += " (unset it to measure the compiled module)"
+    elif name == "werkzeug":
+        reason += "; pip install werkzeug, or run python3 -m bench.venv"
+    return f"note: {name} not measured: {reason}"
 
 
 def _save_derived(json_path: str, env: Dict[str, Any], results: List[Result]) -> None:
@@ -153,8 +242,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for module in sorted(absent):
         skipped = [op.name for op in ops if op.needs == module]
         missing[module] = f"not installed; skipped {', '.join(skipped)}"
+    warning = compiled_warning(missing, [impl.name for impl in found])
     for name, reason in missing.items():
-        _progress(f"note: {name} not measured: {reason}")
+        if not (warning and name == CYTHON):
+            _progress(_note_missing(name, reason))
+    if warning:
+        _progress(warning)
     if not found:
         _progress("nothing to measure")
         return 1
@@ -181,6 +274,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         write_json(json_path, env, results)
         _progress(f"wrote {json_path}")
         _save_derived(json_path, env, results)
+    sys.stdout.flush()
+    if warning:
+        _progress(warning)
     failed = [result for result in results if result.error]
     if failed:
         _progress(f"{len(failed)} case(s) raised an error: see the end of the table")

@@ -1,10 +1,10 @@
-"""The compiled implementation against issue 3's speed goals: ``python -m bench.goals``.
+"""The compiled module against its speed goals: ``python -m bench.goals``.
 
-Each goal compares one operation on ``ctxlocal._local_c`` with a *floor*, the
-same work written without ctxlocal, exactly as the issue states it. The two are
-timed in alternation (``timeit``, ``--rounds`` rounds of ``--number`` runs) and
-the ratio is the median of the per-round ratios, so drift on a busy machine
-hits both sides.
+Each goal bounds the cost of one operation on ``ctxlocal._local_c`` by a
+multiple (``limit``) of a *floor*, the same work written without ctxlocal.
+The two are timed in alternation (``timeit``, ``--rounds`` rounds of
+``--number`` runs) and the ratio is the median of the per-round ratios, so
+drift on a busy machine hits both sides.
 
 Three floors leave out work that no implementation of the operation can skip;
 for each, the table adds a row with a floor that does that work too:

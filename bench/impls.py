@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import sysconfig
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Dict, Iterable, List, Optional, Tuple
@@ -63,6 +64,8 @@ def load(name: str) -> Impl:
         raise ValueError(f"unknown implementation {name!r}; choose from {', '.join(ALL)}")
     if name == CYTHON and sys.implementation.name != "cpython":
         raise ImportError("the compiled module exists for CPython only")
+    if name == CYTHON and sysconfig.get_config_var("Py_GIL_DISABLED"):
+        raise ImportError("free-threaded CPython never gets the compiled module (it relies on the GIL)")
     module = importlib.import_module(_MODULES[name])
     if name == "werkzeug":
         version = f"Werkzeug {_version('werkzeug')}"

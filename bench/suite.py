@@ -1,4 +1,4 @@
-"""What the pytest-benchmark tests (``bench/test_bench_*.py``) share.
+"""The parameters and bodies of the pytest-benchmark tests (``bench/test_bench_ops.py``).
 
 Every operation of :mod:`bench.ops` becomes one test per implementation that
 can run it, grouped by operation (``@pytest.mark.benchmark(group=op.name)``),
@@ -27,20 +27,16 @@ IMPLS, MISSING = discover()
 THREAD_READS = 20_000
 
 
-def op_params(*groups: str) -> List[Any]:
-    """``(op, impl)`` parameters for the operations of ``groups``."""
-    params = [
+def op_params() -> List[Any]:
+    """``(op, impl)`` parameters: every operation, on each implementation that runs it."""
+    return [
         pytest.param(
             op, impl, id=f"{op.name}-{impl.name}", marks=pytest.mark.benchmark(group=op.name)
         )
         for op in OPS
-        if op.group in groups
         for impl in IMPLS
         if op.runs_on(impl)
     ]
-    if not params:
-        raise LookupError(f"no operation in {groups}")
-    return params
 
 
 def run_op(benchmark: Any, op: Op, impl: Impl) -> None:

@@ -1,13 +1,22 @@
-"""``python -m bench`` end to end, on a tiny run: table, JSON, Markdown, re-reading the JSON."""
+"""``python -m bench`` end to end, on tiny runs: table, JSON, Markdown, re-reading the JSON,
+where a run writes by default, the banner of a CPython run without the compiled module;
+and the plan of ``python -m bench.venv``."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
+from typing import List
 
 import pytest
 
-from .__main__ import main
+from . import venv
+from .__main__ import BENCH_DIR, OUTPUT_DIR, RESULTS_DIR, ROOT, _parser, compiled_expected, main
 from .ops import OPS, select, select_thread_counts
 from .report import paired_ratio
 from .runner import Result
@@ -58,3 +67,92 @@ def test_paired_ratio_pairs_samples_of_the_same_round() -> None:
     assert paired_ratio(slow, fast) == 2.0
     assert paired_ratio(slow, drifted) == 2.0
     assert slow.median_ns / drifted.median_ns == 1.0
+
+
+def test_default_output_is_git_ignored_and_apart_from_the_tracked_results() -> None:
+    default = Path(_parser().parse_args([]).output_dir)
+    assert default == Path(OUTPUT_DIR)
+    assert Path(RESULTS_DIR) not in (default, *default.parents)
+    if shutil.which("git") is None or not (Path(ROOT) / ".git").exists():
+        pytest.skip("not a git checkout")
+    probe = default / "results-3.11.json"
+    ignored = subprocess.run(["git", "-C", ROOT, "check-ignore", "-q", str(probe)])
+    assert ignored.returncode == 0, f"{probe} is not git-ignored"
+
+
+# Runs ``python -m bench`` with ``ctxlocal._local_c`` made unimportable, as in a
+# checkout where it was never built.
+BLOCK_COMPILED = (
+    "import runpy, sys; sys.modules['ctxlocal._local_c'] = None;"
+    " runpy.run_module('bench', run_name='__main__', alter_sys=True)"
+)
+
+
+def _run_bench_copy(tmp_path: Path, block: bool) -> subprocess.CompletedProcess[str]:
+    """``python -m bench`` with default output, from a copy of bench/ with an empty results/."""
+    shutil.copytree(BENCH_DIR, tmp_path / "bench",
+                    ignore=shutil.ignore_patterns("results", "out", "__pycache__"))
+    (tmp_path / "bench" / "results").mkdir()
+    env = {key: value for key, value in os.environ.items() if key != "CTXLOCAL_NO_EXTENSIONS"}
+    # ctxlocal from this checkout; bench from the copy (the current folder comes first).
+    env["PYTHONPATH"] = os.pathsep.join([ROOT, *filter(None, [env.get("PYTHONPATH")])])
+    args = [*TINY, "--ops", "op:eq"]
+    command = [sys.executable, "-c", BLOCK_COMPILED, *args] if block else [
+        sys.executable, "-m", "bench", *args]
+    return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+
+
+def _lines_starting(lines: List[str], start: str) -> List[int]:
+    return [number for number, line in enumerate(lines) if line.startswith(start)]
+
+
+@pytest.mark.parametrize("block", [True, False], ids=["compiled-blocked", "as-built"])
+def test_default_run_writes_to_bench_out_and_warns_without_the_compiled_module(
+    tmp_path: Path, block: bool
+) -> None:
+    done = _run_bench_copy(tmp_path, block)
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "bench" / "out"
+    assert len(list(out.glob("results-*.json"))) == 1 and len(list(out.glob("table-*.md"))) == 1
+    assert list((tmp_path / "bench" / "results").iterdir()) == []
+
+    importable = importlib.util.find_spec("ctxlocal._local_c") is not None
+    loud = compiled_expected() and (block or not importable)
+    lines = done.stderr.splitlines()
+    banners = _lines_starting(lines, "WARNING: the compiled module, ctxlocal._local_c, is NOT measured")
+    if not loud:
+        assert banners == [], done.stderr
+        if block:
+            assert _lines_starting(lines, "note: cython not measured")
+        return
+    # Once before the measurements, once after the last file written.
+    (first_progress,) = [n for n, line in enumerate(lines) if " operations + " in line]
+    last_write = _lines_starting(lines, "wrote ")[-1]
+    assert len(banners) == 2 and banners[0] < first_progress and banners[1] > last_write, done.stderr
+    assert "-m bench.venv" in done.stderr and "build_ext --inplace" in done.stderr
+    assert "not measured: cython" in done.stdout
+
+
+def test_bench_venv_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    requirements = (Path(ROOT) / venv.REQUIREMENTS).read_text(encoding="utf-8").lower()
+    for name in ("werkzeug", "greenlet", "cython", "setuptools"):
+        assert f"\n{name}>=" in requirements
+
+    steps = venv.plan(".venv-bench-x", exists=False, chart=True, bench_args=["--quick"])
+    python = os.path.join(ROOT, venv.venv_python(".venv-bench-x"))
+    assert steps[0].argv == [sys.executable, "-m", "venv", "--clear", os.path.join(ROOT, ".venv-bench-x")]
+    assert steps[1].argv[:4] == [python, "-m", "pip", "install"]
+    assert venv.REQUIREMENTS in steps[1].argv and "matplotlib" in steps[1].argv
+    if compiled_expected():
+        build = steps[2]
+        assert build.argv == [python, "setup.py", "-q", "build_ext", "--inplace"]
+        assert build.env == {"CTXLOCAL_NO_EXTENSIONS": "0"}
+    assert steps[-1].argv == [python, "-m", "bench", "--quick"]
+    assert steps[-1].env == {"CTXLOCAL_NO_EXTENSIONS": None}
+    assert [s.title for s in venv.plan("v", exists=True, chart=False, bench_args=[])][0] == "requirements"
+
+    # Its own options are taken out; every other argument goes to python -m bench.
+    assert venv.main(["--dry-run", "--quick", "--ops", "op:eq"]) == 0
+    shown = capsys.readouterr().err.splitlines()
+    assert shown[-1].endswith("-m bench --quick --ops op:eq")
+    assert not any("matplotlib" in line for line in shown)
