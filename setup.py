@@ -48,7 +48,7 @@ def extensions():
     from Cython.Build import cythonize
 
     return cythonize(
-        [Extension("ctxlocal._local_c", ["_ctxlocal/_local_c.pyx"])],
+        [Extension("ctxlocal._local_c", ["_ctxlocal/_local_c.pyx"], include_dirs=["_ctxlocal"])],
         compiler_directives={
             "language_level": "3",
             "auto_pickle": False,

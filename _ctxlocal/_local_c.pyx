@@ -15,7 +15,7 @@ Three CPython details shape this file:
   plain ``LocalProxy`` defines only names starting with ``_`` and forwards
   every other name without asking.
 * From 3.12 on, an INCREF/DECREF pair on one object in quick succession
-  stalls the CPU (see the C helpers below), so the hottest reads are written
+  stalls the CPU (see ctxlocal_helpers.h), so the hottest reads are written
   in C, handing on the one reference they obtain.
 * ``object.__setattr__(local, "__ident_func__", f)`` must work (Werkzeug 1.0
   code does it, and proxy subclasses with ``__slots__`` set their own slots
@@ -52,14 +52,23 @@ from cpython.object cimport (
 from cpython.sequence cimport PySequence_Contains
 
 import operator
+# Builtins called as objects, not as Cython's inlined versions, whose error
+# messages differ from the interpreter's in places.
+from builtins import (
+    bytes as _bytes, complex as _complex, dir as _dir, next as _next,
+    reversed as _reversed, round as _round,
+)
 from contextvars import ContextVar
+from copy import copy as _copy, deepcopy as _deepcopy
+from math import ceil as _ceil, floor as _floor, trunc as _trunc
+from operator import length_hint as _length_hint
 from types import GenericAlias
 
 from ctxlocal._datamodel import FORWARDED_NAMES, read_special
 from ctxlocal._foreign import adopt
 from ctxlocal._ident import IdentStore, default_ident_func
-from ctxlocal._werkzeug_storage import LocalStorage, StackStorage
 from ctxlocal._interpreter import ASYNC_WITH_LOOKS_UP_EXIT_FIRST, WITH_LOOKS_UP_EXIT_FIRST
+from ctxlocal._werkzeug_storage import LocalStorage, StackStorage
 
 
 cdef extern from "Python.h":
@@ -84,140 +93,8 @@ cdef extern from "Python.h":
         PyObject *tp_dict
 
 
-# The hottest reads, in C so that the object read is handed on with the one
-# reference PyContextVar_Get (or the call) made. Cython would store it in a
-# variable and return it with an INCREF/DECREF pair, and from CPython 3.12 on,
-# whose Py_INCREF writes half of the reference count and Py_DECREF reads all
-# of it, each such pair on one object stalls the CPU's store forwarding: a few
-# of them made every proxy read a third slower on 3.13.
-cdef extern from *:
-    """
-    typedef PyObject *(*ctxlocal_fn)(PyObject *);
-
-    /* RuntimeError(message) raised, as `raise RuntimeError(message)` does. */
-    static PyObject *
-    ctxlocal_unbound(PyObject *message)
-    {
-        PyObject *exc = PyObject_CallOneArg(PyExc_RuntimeError, message);
-        if (exc != NULL) {
-            PyErr_SetObject(PyExc_RuntimeError, exc);
-            Py_DECREF(exc);
-        }
-        return NULL;
-    }
-
-    /* Whether obj is a proxy. A subtype's instances are never smaller than
-       its base's, so most objects are told apart without walking an MRO. */
-    static CYTHON_INLINE int
-    ctxlocal_is_proxy(PyObject *obj, PyTypeObject *proxy_type)
-    {
-        return Py_TYPE(obj)->tp_basicsize >= proxy_type->tp_basicsize
-            && PyObject_TypeCheck(obj, proxy_type);
-    }
-
-    /* obj (a new reference, or NULL) consumed; a proxy handed to
-       innermost() when resolve is set. */
-    static CYTHON_INLINE PyObject *
-    ctxlocal_resolved(PyObject *obj, int resolve, PyTypeObject *proxy_type,
-                      void *innermost)
-    {
-        PyObject *result;
-        if (!resolve || obj == NULL || !ctxlocal_is_proxy(obj, proxy_type))
-            return obj;
-        result = ((ctxlocal_fn)innermost)(obj);
-        Py_DECREF(obj);
-        return result;
-    }
-
-    /* The value of var in the current context (its default applies), or
-       missing if it has none. */
-    static CYTHON_INLINE PyObject *
-    ctxlocal_var_value(PyObject *var, PyObject *missing)
-    {
-        PyObject *value;
-        if (PyContextVar_Get(var, NULL, &value) < 0)
-            return NULL;
-        if (value == NULL) {
-            Py_INCREF(missing);
-            return missing;
-        }
-        return value;
-    }
-
-    /* The target of a proxy to a ContextVar, with an optional plain
-       attribute name (None for none). */
-    static CYTHON_INLINE PyObject *
-    ctxlocal_var_target(PyObject *var, PyObject *name, PyObject *message,
-                        int resolve, PyTypeObject *proxy_type, void *innermost)
-    {
-        PyObject *obj, *attr;
-        if (PyContextVar_Get(var, NULL, &obj) < 0)
-            return NULL;
-        if (obj == NULL)
-            return ctxlocal_unbound(message);
-        if (name == Py_None)
-            return ctxlocal_resolved(obj, resolve, proxy_type, innermost);
-        /* The name is looked up past any proxy, as LocalProxy._named does. */
-        obj = ctxlocal_resolved(obj, 1, proxy_type, innermost);
-        if (obj == NULL)
-            return NULL;
-        attr = PyObject_GetAttr(obj, name);
-        Py_DECREF(obj);
-        return ctxlocal_resolved(attr, resolve, proxy_type, innermost);
-    }
-
-    /* The target of a proxy to a callable, without a name. */
-    static CYTHON_INLINE PyObject *
-    ctxlocal_call_target(PyObject *func, int resolve, PyTypeObject *proxy_type,
-                         void *innermost)
-    {
-        return ctxlocal_resolved(PyObject_CallNoArgs(func), resolve, proxy_type,
-                                 innermost);
-    }
-
-    /* The top item of a LocalStack whose storage is the ContextVar var, or
-       empty when the stack is: the top node is a 2-tuple (item, below).
-       Other storage (a list in Werkzeug's format, a duck-typed var) goes to
-       general(stack). */
-    static CYTHON_INLINE PyObject *
-    ctxlocal_top_item(PyObject *var, PyObject *empty, PyObject *stack,
-                      void *general)
-    {
-        PyObject *node, *item;
-        if (!PyContextVar_CheckExact(var))
-            return ((ctxlocal_fn)general)(stack);
-        if (PyContextVar_Get(var, NULL, &node) < 0)
-            return NULL;
-        if (node == NULL || node == Py_None) {
-            Py_XDECREF(node);
-            Py_INCREF(empty);
-            return empty;
-        }
-        if (!PyTuple_CheckExact(node) || PyTuple_GET_SIZE(node) != 2) {
-            Py_DECREF(node);
-            return ((ctxlocal_fn)general)(stack);
-        }
-        item = PyTuple_GET_ITEM(node, 0);
-        Py_INCREF(item);
-        Py_DECREF(node);
-        return item;
-    }
-
-    /* The target of a proxy to a LocalStack (no name): its top item;
-       unbound when the stack is empty or the top is None. */
-    static CYTHON_INLINE PyObject *
-    ctxlocal_stack_target(PyObject *var, PyObject *stack, void *general_top,
-                          PyObject *message, int resolve,
-                          PyTypeObject *proxy_type, void *innermost)
-    {
-        PyObject *obj = ctxlocal_top_item(var, Py_None, stack, general_top);
-        if (obj == Py_None) {
-            Py_DECREF(obj);
-            return ctxlocal_unbound(message);
-        }
-        return ctxlocal_resolved(obj, resolve, proxy_type, innermost);
-    }
-    """
+# The hottest reads, written in C (see the header for why).
+cdef extern from "ctxlocal_helpers.h":
     object _var_value "ctxlocal_var_value"(object var, object missing)
     object _var_target "ctxlocal_var_target"(
         object var, object name, object message, int resolve,
@@ -636,9 +513,6 @@ cdef void _route_setattr(type cls) except *:
     # The interpreter's slot that calls type(self).__setattr__.
     target.tp_setattro = (<_TypeWithSlots *>PythonLevelSetattr).tp_setattro
     PyType_Modified(<PyTypeObject *>cls)
-
-
-_route_setattr(Local)
 
 
 # ------------------------------------------------------------- LocalStack ---
@@ -1395,17 +1269,9 @@ cdef object _innermost(object obj):
     return obj
 
 
-# Builtins called as objects, not as Cython's inlined versions, whose error
-# messages differ from the interpreter's in places.
-from builtins import (
-    bytes as _bytes, complex as _complex, dir as _dir, next as _next,
-    reversed as _reversed, round as _round,
-)
-from operator import length_hint as _length_hint
-from copy import copy as _copy, deepcopy as _deepcopy
-from math import ceil as _ceil, floor as _floor, trunc as _trunc
+# ----------------------------------------------------------- module setup ---
 
-
+_route_setattr(Local)
 _route_setattr(LocalProxy)
 
 
