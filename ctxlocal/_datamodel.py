@@ -36,7 +36,14 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-__all__ = ["FORWARDED_NAMES", "TABLE", "Special", "read_special"]
+__all__ = [
+    "BINARY_OPERATORS",
+    "FORWARDED_NAMES",
+    "IN_PLACE_OPERATORS",
+    "TABLE",
+    "Special",
+    "read_special",
+]
 
 # The target, in a row's code; the generator writes each implementation's
 # expression for it (``_GET(self)()`` in Python, ``self._get()`` in Cython).
@@ -170,6 +177,16 @@ _BINARY: List[Tuple[str, Optional[str], Callable[..., Any], str]] = [
     ("or", "|", operator.or_, "PyNumber_Or"),
 ]
 
+BINARY_OPERATORS: Dict[str, Callable[..., Any]] = {name: op for name, _, op, _ in _BINARY}
+"""``"add"`` -> ``operator.add``...: the binary operators a proxy forwards
+(each also reflected, and all but ``divmod`` in place)."""
+
+IN_PLACE_OPERATORS: Dict[str, Callable[[Any, Any], Any]] = {
+    f"i{name}": getattr(operator, f"i{name.rstrip('_')}") for name in BINARY_OPERATORS
+    if name != "divmod"
+}
+"""``"iadd"`` -> ``operator.iadd``...: the in-place operators a proxy forwards."""
+
 _IN_PLACE_C = {"add": "Add", "sub": "Subtract", "mul": "Multiply", "matmul": "MatrixMultiply",
                "truediv": "TrueDivide", "floordiv": "FloorDivide", "mod": "Remainder",
                "pow": "Power", "lshift": "Lshift", "rshift": "Rshift", "and": "And",
@@ -225,7 +242,7 @@ def _in_place_rows() -> Tuple[Special, ...]:
             f"__i{name}__", "other: Any", "{proxy}",
             f"target = {T}\ntarget {symbol}= other\nreturn self",
             f"PyNumber_InPlace{_IN_PLACE_C[name]}({T}, other{extra})\nreturn self",
-            read=inplace_op(getattr(operator, f"i{name.rstrip('_')}")),
+            read=inplace_op(IN_PLACE_OPERATORS[f"i{name}"]),
             pure_def_comment="  # type: ignore[misc]" if name == "pow" else "",
         ))
     return tuple(rows)

@@ -387,12 +387,6 @@ class LocalStack:
             context_var = ContextVar(f"ctxlocal.LocalStack<{id(self)}>.storage")
         self._ctxlocal_storage = context_var
 
-    def _get_top(self) -> Optional[Tuple[Any, Any]]:
-        stored = self._ctxlocal_storage.get(None)
-        if stored is None or type(stored) is tuple:
-            return stored
-        return _as_nodes(stored)
-
     def __release_local__(self) -> None:
         storage = self._ctxlocal_storage
         if type(storage) is IdentStore:
@@ -502,7 +496,7 @@ def _from_stack(
     stack: LocalStack, get_name: Optional[Callable[[Any], Any]], message: str
 ) -> Callable[[], Any]:
     def get_current() -> Any:
-        # stack._get_top(), without its call
+        # The top node, read here rather than through a method (a call).
         node = stack._ctxlocal_storage.get(None)
         if node is not None and type(node) is not tuple:
             node = _as_nodes(node)

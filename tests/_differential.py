@@ -18,8 +18,6 @@ differences section:
 * Werkzeug binds reflected and in-place operators, ``__call__`` and
   ``__instancecheck__`` wrongly when the target is ``None`` (a Werkzeug bug);
   those operations are skipped for a ``None`` target (``_werkzeug_binds_none``).
-* ``proxy.__getattr__`` is the target's own attribute; Werkzeug's is
-  ``getattr`` bound to the target. Not generated.
 * Operations on a proxy that cannot reach its target (unbound, or its name
   lookup raises) are skipped here: CPython swallows some of those errors in
   Werkzeug's proxy (``==`` falls back to identity, ``hash`` says "unhashable"),
@@ -40,6 +38,7 @@ from contextvars import ContextVar, copy_context
 from typing import Any, Callable, Dict, List, Tuple, Union
 
 from _impls import Implementation
+from ctxlocal._datamodel import BINARY_OPERATORS, IN_PLACE_OPERATORS
 from ctxlocal._implementations import CYTHON, MODULES
 
 
@@ -123,12 +122,9 @@ NAMES = ["a", "b", "real", "imag", "items", "upper", "missing", "__class__", "__
          "__wrapped__", "extra", "__dict__"]
 LOCAL_NAMES = ["a", "b", "c"]
 
+# The forwarded binary operators, then the other two-operand operations.
 _BINARY: Dict[str, Callable[[Any, Any], Any]] = {
-    "add": operator.add, "sub": operator.sub, "mul": operator.mul,
-    "matmul": operator.matmul, "truediv": operator.truediv,
-    "floordiv": operator.floordiv, "mod": operator.mod, "divmod": divmod, "pow": pow,
-    "lshift": operator.lshift, "rshift": operator.rshift, "and": operator.and_,
-    "xor": operator.xor, "or": operator.or_, "lt": operator.lt, "le": operator.le,
+    **BINARY_OPERATORS, "lt": operator.lt, "le": operator.le,
     "eq": operator.eq, "ne": operator.ne, "gt": operator.gt, "ge": operator.ge,
     "getitem": operator.getitem, "contains": operator.contains,
     "getattr": getattr, "hasattr": hasattr, "round": round, "call": lambda p, x: p(x),
@@ -136,13 +132,7 @@ _BINARY: Dict[str, Callable[[Any, Any], Any]] = {
 }
 BINARY = sorted(_BINARY)
 
-_INPLACE: Dict[str, Callable[[Any, Any], Any]] = {
-    "iadd": operator.iadd, "isub": operator.isub, "imul": operator.imul,
-    "imatmul": operator.imatmul, "itruediv": operator.itruediv,
-    "ifloordiv": operator.ifloordiv, "imod": operator.imod, "ipow": operator.ipow,
-    "ilshift": operator.ilshift, "irshift": operator.irshift, "iand": operator.iand,
-    "ixor": operator.ixor, "ior": operator.ior,
-}
+_INPLACE: Dict[str, Callable[[Any, Any], Any]] = dict(IN_PLACE_OPERATORS)
 INPLACE = sorted(_INPLACE)
 # In-place operators that can grow a stored list or number without bound.
 _GROWING = {"imul", "ipow", "ilshift"}
@@ -171,9 +161,7 @@ SPECIALS: Dict[str, Any] = {
     "__add__": 1, "__radd__": 1, "__iadd__": 1, "__ior__": 1, "__eq__": 1, "__ne__": 1,
     "__lt__": 1, "__len__": 0, "__repr__": 0, "__str__": 0, "__bool__": 0, "__dir__": 0,
     "__getitem__": 1, "__contains__": 1, "__call__": 1, "__hash__": 0, "__format__": "",
-    # No "__getattr__": DELIBERATE, ctxlocal's proxy.__getattr__ is the target's
-    # own attribute of that name, Werkzeug's is getattr bound to the target.
-    "__enter__": 0, "__exit__": 3, "__iter__": 0,
+    "__getattr__": "name", "__enter__": 0, "__exit__": 3, "__iter__": 0,
     "__setattr__": "name+1", "__delattr__": "name", "__round__": 0,
     "__instancecheck__": 1, "__subclasscheck__": 1, "__copy__": 0, "__deepcopy__": "memo",
     "__int__": 0, "__neg__": 0, "__divmod__": 1, "__rdivmod__": 1, "__ipow__": 1,

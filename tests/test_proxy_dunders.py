@@ -19,6 +19,7 @@ import pytest
 import werkzeug.local
 
 from _impls import Implementation
+from ctxlocal._datamodel import BINARY_OPERATORS, IN_PLACE_OPERATORS
 
 Make = Callable[[Any], Any]
 
@@ -73,38 +74,8 @@ class Recorder:
         return "<Recorder>"
 
 
-BINARY = {
-    "add": operator.add,
-    "sub": operator.sub,
-    "mul": operator.mul,
-    "matmul": operator.matmul,
-    "truediv": operator.truediv,
-    "floordiv": operator.floordiv,
-    "mod": operator.mod,
-    "divmod": divmod,
-    "pow": pow,
-    "lshift": operator.lshift,
-    "rshift": operator.rshift,
-    "and": operator.and_,
-    "xor": operator.xor,
-    "or": operator.or_,
-}
-
-INPLACE = {
-    "iadd": operator.iadd,
-    "isub": operator.isub,
-    "imul": operator.imul,
-    "imatmul": operator.imatmul,
-    "itruediv": operator.itruediv,
-    "ifloordiv": operator.ifloordiv,
-    "imod": operator.imod,
-    "ipow": operator.ipow,
-    "ilshift": operator.ilshift,
-    "irshift": operator.irshift,
-    "iand": operator.iand,
-    "ixor": operator.ixor,
-    "ior": operator.ior,
-}
+BINARY = BINARY_OPERATORS
+INPLACE = IN_PLACE_OPERATORS
 
 
 def _recording(method: str) -> Callable[..., Any]:

@@ -16,6 +16,7 @@ import pytest
 import werkzeug.local
 
 from _impls import Implementation
+from ctxlocal._datamodel import BINARY_OPERATORS
 
 # Every special name Werkzeug's proxy forwards (its _ProxyLookup descriptors).
 FORWARDED = sorted(
@@ -39,10 +40,7 @@ class InPlace:
         self.log: List[Tuple[str, Any]] = []
 
 
-BINARY_NAMES = [
-    "add", "sub", "mul", "matmul", "truediv", "floordiv", "mod",
-    "divmod", "pow", "lshift", "rshift", "and", "xor", "or",
-]  # fmt: skip
+BINARY_NAMES = list(BINARY_OPERATORS)
 
 
 def _recording(method: str) -> Callable[..., Any]:
