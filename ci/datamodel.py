@@ -77,8 +77,7 @@ def render_compiled(table: Any) -> List[str]:
     for row in table:
         if row.compiled is None:
             continue
-        params = row.compiled_params if row.compiled_params is not None else _untyped(row.params)
-        lines += _method(f"def {row.name}({_signature(params)}):",
+        lines += _method(f"def {row.name}({_signature(_untyped(row.params))}):",
                          row.compiled.replace("{T}", "self._get()"))
     return lines
 

@@ -62,8 +62,6 @@ class Special:
     :param pure: the body of the pure method, ``{T}`` standing for the target
         (``None``: the name has no generated method).
     :param compiled: the same for the compiled method, in Cython.
-    :param compiled_params: the compiled method's parameters, when Cython's
-        slot signature differs from the pure one (``__pow__``).
     :param read: what reading the name binds to the target: ``op`` gives
         ``partial(op, target)``; see :data:`ATTRIBUTE` and :func:`inplace_op`.
     :param unbound: an expression in ``self`` (the proxy) and ``wrapped`` (what
@@ -78,7 +76,6 @@ class Special:
     returns: str = "Any"
     pure: Optional[str] = None
     compiled: Optional[str] = None
-    compiled_params: Optional[str] = None
     read: Any = None
     unbound: Optional[str] = None
     pure_def_comment: str = ""
