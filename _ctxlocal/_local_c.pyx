@@ -491,10 +491,10 @@ cdef inline bint _dunder(object name):
 cdef void _route_setattr(type cls) except *:
     """Make ``cls._ctxlocal_setattr``/``_ctxlocal_delattr`` its attribute setters.
 
-    (And ``_ctxlocal_getattr``, where the class has one, its ``__getattr__``,
-    in the dict only.) They go in the type's dict as ``__setattr__``/``__delattr__``, and the type
-    slot becomes the interpreter's "look ``__setattr__`` up on the type" slot,
-    the one Python classes get. CPython lets ``object.__setattr__`` bypass
+    They go in the type's dict as ``__setattr__``/``__delattr__`` (and
+    ``_ctxlocal_getattr``, where the class has one, as ``__getattr__``), and
+    the setattr slot becomes the interpreter's "look ``__setattr__`` up on the
+    type" slot, the one Python classes get. CPython lets ``object.__setattr__`` bypass
     that slot (Werkzeug-style code sets attributes of locals and of proxy
     subclasses with it) while it refuses for a C-level ``tp_setattro``.
     """

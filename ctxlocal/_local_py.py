@@ -28,9 +28,9 @@ from ._datamodel import FORWARDED_NAMES, read_special
 from ._foreign import adopt
 from ._ident import IdentStore, default_ident_func
 from ._interpreter import ASYNC_WITH_LOOKS_UP_EXIT_FIRST, WITH_LOOKS_UP_EXIT_FIRST
-# A plain list in a stack's storage is Werkzeug's format, in a context_var
-# given by the user: _as_nodes reads it as the top node.
 from ._werkzeug_storage import LocalStorage, StackStorage
+# Reads what a stack's storage holds as the top node, Werkzeug's list (in a
+# context_var given by the user) included.
 from ._werkzeug_storage import as_nodes as _as_nodes
 
 __all__ = ["Local", "LocalProxy", "LocalStack", "StackView"]
