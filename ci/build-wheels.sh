@@ -63,10 +63,6 @@ FAILED=()
 step_start() { STEP_NAME=$1; STEP_T0=$SECONDS; echo; echo "=== $STEP_NAME"; }
 step_end() { TIMINGS+=("$(printf '%5ds  %s' $((SECONDS - STEP_T0)) "$STEP_NAME")"); }
 
-# The suite's dependencies: test venvs get them from PyPI, ctxlocal itself
-# only from the output directory.
-REQS=$ROOT/requirements-test.txt
-
 # Interpreters: each requested X.Y resolves to the newest pyenv build of it.
 declare -A PY_FOR=()
 if [ "$PYTHONS" != none ]; then
@@ -136,11 +132,14 @@ CTXLOCAL_NO_EXTENSIONS=1 "$PYTHON" -m pip wheel -q --no-deps -w "$OUT" "$SDIST"
 PURE=$(ls "$OUT"/ctxlocal-*-py3-none-any.whl)
 step_end
 
-# A fresh venv of the given interpreter with the test requirements, and the
-# given artifact installed offline on top of them.
+# A fresh venv of the given interpreter with the test dependencies from PyPI
+# (pyproject.toml's wheel-test group: every test of tests/ but the repository
+# checks), and the given artifact installed offline on top of them. pip >=
+# 25.1 reads dependency groups; a new venv may have an older one.
 make_env() {  # make_env VENV PYTHON ARTIFACT
     "$2" -m venv "$1"
-    "$1/bin/python" -m pip install -q -r "$REQS"
+    "$1/bin/python" -m pip install -q --upgrade pip
+    "$1/bin/python" -m pip install -q --group "$ROOT/pyproject.toml:wheel-test"
     "$1/bin/python" -m pip install -q --no-index --find-links "$OUT" --no-deps "$3"
 }
 
@@ -168,13 +167,14 @@ if [ "$RUN_SDIST" = 1 ]; then
     # CTXLOCAL_NO_EXTENSIONS=0 turns a failed compile into a failed install.
     "$PYTHON" -m venv "$WORK/venv-sdist"
     CTXLOCAL_NO_EXTENSIONS=0 "$WORK/venv-sdist/bin/python" -m pip install -q --no-cache-dir "$SDIST"
-    # The sdist's own tests, so a test file missing from it shows up here. With
-    # --quick only the import is checked: the wheels, built from this sdist,
-    # already ran the suite.
+    # The sdist's own tests and dependency groups, so a test file missing from
+    # it shows up here. With --quick only the import is checked: the wheels,
+    # built from this sdist, already ran the suite.
     mkdir -p "$WORK/sdist-src"
     tar -xzf "$SDIST" -C "$WORK/sdist-src" --strip-components=1
     if [ ${#QUICK[@]} -eq 0 ]; then
-        "$WORK/venv-sdist/bin/python" -m pip install -q -r "$REQS"
+        "$WORK/venv-sdist/bin/python" -m pip install -q --upgrade pip
+        "$WORK/venv-sdist/bin/python" -m pip install -q --group "$WORK/sdist-src/pyproject.toml:wheel-test"
         SDIST_CHECK=()
     else
         SDIST_CHECK=(--probe-only)
