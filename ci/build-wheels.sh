@@ -149,7 +149,7 @@ for v in $BUILD_VERSIONS; do
     step_start "test $(basename "$wheel")"
     make_env "$WORK/venv-$v" "${PY_FOR[$v]}" "$wheel"
     CTXLOCAL_NO_EXTENSIONS=0 "$WORK/venv-$v/bin/python" ci/run_installed_tests.py \
-        --expect cython --label "$(basename "$wheel")" --report "$REPORTS/$tag.json" "${QUICK[@]}" \
+        --expect cython --copy-from . --label "$(basename "$wheel")" --report "$REPORTS/$tag.json" "${QUICK[@]}" \
         || FAILED+=("$(basename "$wheel")")
     step_end
 done
@@ -180,7 +180,7 @@ if [ "$RUN_SDIST" = 1 ]; then
         SDIST_CHECK=(--probe-only)
     fi
     CTXLOCAL_NO_EXTENSIONS=0 "$WORK/venv-sdist/bin/python" ci/run_installed_tests.py \
-        --expect cython --tests "$WORK/sdist-src/tests" --config "$WORK/sdist-src/pyproject.toml" \
+        --expect cython --copy-from "$WORK/sdist-src" \
         --label "$(basename "$SDIST")" --report "$REPORTS/sdist.json" "${SDIST_CHECK[@]}" \
         || FAILED+=("$(basename "$SDIST")")
     step_end

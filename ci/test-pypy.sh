@@ -3,9 +3,9 @@
 #
 # Creates a fresh PyPy venv, installs the test dependencies (pyproject.toml's
 # test group) and ctxlocal (the given pure wheel, or else the checkout, which
-# builds pure on PyPy) and runs the suite from outside the source tree with
-# CTXLOCAL_NO_EXTENSIONS unset: PyPy must choose IMPLEMENTATION == "python" by
-# itself. greenlet is
+# builds pure on PyPy) and runs the suite from a copy of tests/, outside the
+# source tree, with CTXLOCAL_NO_EXTENSIONS unset: PyPy must choose
+# IMPLEMENTATION == "python" by itself (ci/run_installed_tests.py). greenlet is
 # PyPy's built-in module (PyPI's, which SQLAlchemy pulls in, is removed).
 # Then Werkzeug's own tests of werkzeug.local run on it (ci/werkzeug_suite.py).
 #
@@ -64,5 +64,5 @@ fi
 PYTHONPATH=$SITE "$PY" -c 'import greenlet; print("greenlet", greenlet.__version__, "from", greenlet.__file__)'
 
 unset CTXLOCAL_NO_EXTENSIONS
-"$PY" ci/run_installed_tests.py --expect python --label "$LABEL" "${EXTRA[@]}"
+"$PY" ci/run_installed_tests.py --expect python --copy-from . --label "$LABEL" "${EXTRA[@]}"
 "$PY" ci/werkzeug_suite.py --impl python

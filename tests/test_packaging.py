@@ -199,17 +199,31 @@ def cibuildwheel_options(platform: str) -> Options:
     return compute_options(platform, arguments, env)
 
 
+def run_installed_tests() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "run_installed_tests", REPO / "ci" / "run_installed_tests.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.mark.parametrize("platform", sorted(PLATFORM_TAGS))
 def test_cibuildwheel_tests_every_wheel_with_the_test_group(platform: str) -> None:
-    """Each build's test step installs the test group and nothing else."""
+    """Each build's test step installs the test group and nothing else, and
+    copies what ci/run_installed_tests.py runs from."""
     config = pyproject()["tool"]["cibuildwheel"]
     assert "test-requires" not in config
     assert config["test-groups"] == ["test"]
     test_group = list(dependency_groups.resolve(groups(), "test"))
+    sources = run_installed_tests().SOURCES
+    assert all((REPO / source).exists() for source in sources)
     options = cibuildwheel_options(platform)
     for identifier in identifiers(platform):
         build = options.build_options(identifier)
         assert build.test_requires == test_group
+        assert build.test_sources == sources
         assert "ci/run_installed_tests.py --expect cython" in build.test_command
 
 
