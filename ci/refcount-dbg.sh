@@ -8,10 +8,10 @@
 #    git, every file but build products) to a temporary directory, so the
 #    normal in-place build is left alone (a debug interpreter would load a
 #    release build's module: they share one ABI), and builds the compiled
-#    module there with the debug interpreter, from a venv holding Cython,
-#    setuptools and requirements-test.txt (without gevent, eventlet and
-#    SQLAlchemy, whose C extensions would have to be compiled for the debug
-#    interpreter; their tests skip in this run).
+#    module there with the debug interpreter, from a venv holding
+#    pyproject.toml's debug group: the build tools and the test dependencies
+#    without gevent, eventlet and SQLAlchemy, whose C extensions would have to
+#    be compiled for the debug interpreter (their tests skip in this run).
 # 3. Runs tests/test_refcount.py (no growth of sys.gettotalrefcount() over
 #    rounds of each operation family), checking that it ran for both
 #    implementations and was not skipped, then the whole test suite (unless
@@ -59,12 +59,12 @@ fi
 
 "$PY" -m venv "$WORK/venv"
 VPY="$WORK/venv/bin/python"
-# The test requirements, minus those with C extensions that would be built
+# The test dependencies, minus those with C extensions that would be built
 # from source for the debug ABI (minutes each); their tests skip here and run
-# in the normal test run.
-grep -viE '^(gevent|eventlet|sqlalchemy)\b' "$ROOT/requirements-test.txt" > "$WORK/requirements.txt"
-"$VPY" -m pip install -q --disable-pip-version-check \
-    "Cython>=3.1" "setuptools>=77" -r "$WORK/requirements.txt"
+# in the normal test run. pip >= 25.1 reads dependency groups; the debug
+# interpreter's venv may bring an older one.
+"$VPY" -m pip install -q --disable-pip-version-check --upgrade pip
+"$VPY" -m pip install -q --disable-pip-version-check --group "$WORK/src/pyproject.toml:debug"
 
 cd "$WORK/src"
 CTXLOCAL_NO_EXTENSIONS=0 "$VPY" setup.py -q build_ext --inplace

@@ -1,14 +1,28 @@
-"""Run the test suite against an *installed* ctxlocal, away from the source tree.
+"""Run the test suite against an *installed* ctxlocal, never the source tree.
 
-Used by ``ci/build-wheels.sh``, ``ci/test-pypy.sh`` and cibuildwheel's
-``test-command`` (so it is plain Python: it must run on Windows too).
+cibuildwheel's ``test-command`` (so it is plain Python: it runs on Windows
+too), and the installed-wheel runs of ``ci/build-wheels.sh`` and
+``ci/test-pypy.sh``.
 
-The tests and ``pyproject.toml`` (for the pytest settings: strict markers,
-``filterwarnings = error``) are copied to a temporary directory and pytest
-runs there, so ``import ctxlocal`` can only find the installed package. That is
-checked before pytest starts, together with the implementation the caller
-expects. The outcome (pytest's summary line parsed into counts) is printed and,
-with ``--report``, written as JSON for the summary table.
+pytest runs ``tests/`` in the current directory, with the settings of the
+``pyproject.toml`` there (strict markers, ``filterwarnings = error``):
+cibuildwheel's ``test-sources`` copies both into its test directory. Run from
+a checkout or an unpacked sdist, ``--copy-from DIR`` first copies the same two
+from DIR into a temporary directory and runs there.
+
+The guarantees:
+
+* the directory holds no ``ctxlocal`` package (tests' subprocesses put the
+  tests' parent directory on ``PYTHONPATH``), and ``import ctxlocal`` from
+  there, as pytest will import it, resolves to site-packages;
+* ``ctxlocal.IMPLEMENTATION`` is the one the caller expects (``--expect``): a
+  compiled wheel never passes by testing the pure module;
+* pytest exits 0 and at least one test passed (counted from its
+  ``--junitxml`` report), so a run that executed nothing fails.
+
+``tests/test_packaging.py`` (checks of the repository's CI files, absent from
+the sdist) is left out. With ``--report`` the outcome is also written as JSON,
+for ``ci/wheel_summary.py``.
 """
 
 from __future__ import annotations
@@ -17,35 +31,36 @@ import argparse
 import json
 import os
 import platform
-import re
 import runpy
 import shutil
 import subprocess
 import sys
 import sysconfig
 import tempfile
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-REPO = Path(__file__).resolve().parent.parent
 # The registry of implementations, read from its file: this process must not
 # import ctxlocal from the source tree.
-REGISTRY: Dict[str, Any] = runpy.run_path(str(REPO / "ctxlocal" / "_implementations.py"))
-# Checks of the repository's CI files and generated code (need ci/,
-# .github/): not tests of the installed package, and absent from the sdist.
-REPO_ONLY_TESTS = ["test_packaging.py", "test_datamodel.py"]
+REGISTRY: Dict[str, Any] = runpy.run_path(
+    str(Path(__file__).resolve().parent.parent / "ctxlocal" / "_implementations.py")
+)
+# What cibuildwheel's test-sources copies (pyproject.toml; tests/test_packaging.py
+# checks the two lists agree).
+SOURCES = ["tests", "pyproject.toml"]
+# Checks of the repository (ci/, .github/) and of its generated code, not of
+# the installed package.
+REPO_ONLY_TESTS = ["tests/test_packaging.py", "tests/test_datamodel.py"]
 
-# Run in the interpreter under test, from the temporary directory, so the
-# import sees the same sys.path as pytest's process will.
+# Run in the interpreter under test, from the test directory, so the import
+# sees the same sys.path as pytest's process will.
 PROBE = (
     "import json, ctxlocal; "
     "print(json.dumps({'file': ctxlocal.__file__, "
     "'implementation': ctxlocal.IMPLEMENTATION, "
     "'version': ctxlocal.__version__}))"
 )
-
-SUMMARY = re.compile(r"^=+ (?P<body>.*\d+ \w+.*) in [\d.]+s.* =+$")
-COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?)")
 
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
@@ -56,9 +71,12 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
         required=True,
         help="implementation that ctxlocal.IMPLEMENTATION must report",
     )
-    parser.add_argument("--tests", type=Path, default=REPO / "tests", help="tests directory to copy")
     parser.add_argument(
-        "--config", type=Path, default=REPO / "pyproject.toml", help="file holding the pytest settings"
+        "--copy-from",
+        type=Path,
+        metavar="DIR",
+        help="copy DIR's tests/ and pyproject.toml to a temporary directory and run there "
+        "(default: run in the current directory, as cibuildwheel's test-sources lays it out)",
     )
     parser.add_argument("--quick", action="store_true", help="deselect tests marked slow")
     parser.add_argument(
@@ -71,6 +89,8 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
 
 def probe(workdir: Path, expect: str) -> Dict[str, str]:
     """Import ctxlocal as pytest will and check where it came from."""
+    if (workdir / "ctxlocal").exists():
+        raise SystemExit(f"{workdir} holds a ctxlocal package: run from a copy of the tests")
     out = subprocess.run(
         [sys.executable, "-c", PROBE], cwd=workdir, check=True, stdout=subprocess.PIPE, text=True
     ).stdout
@@ -88,53 +108,45 @@ def probe(workdir: Path, expect: str) -> Dict[str, str]:
     return info
 
 
-def summarize(output: str) -> Dict[str, int]:
-    """Counts from pytest's final ``=== ... in 1.23s ===`` line."""
-    for line in reversed(output.splitlines()):
-        match = SUMMARY.match(line.strip())
-        if match:
-            counts: Dict[str, int] = {}
-            for number, word in COUNT.findall(match.group("body")):
-                key = {"error": "errors", "warning": "warnings"}.get(word, word)
-                counts[key] = counts.get(key, 0) + int(number)
-            return counts
-    return {}
-
-
-def run_pytest(workdir: Path, quick: bool) -> "tuple[int, str]":
-    """Run pytest in ``workdir``, echoing its output as it comes."""
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests"]
+def run_pytest(workdir: Path, quick: bool, junit: Path) -> "tuple[int, Dict[str, int]]":
+    """pytest's exit status and its counts (from the JUnit XML report)."""
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}"]
+    command += [f"--ignore={path}" for path in REPO_ONLY_TESTS]
     if quick:
         command += ["-m", "not slow"]
+    command.append("tests")
     print("+", " ".join(command), flush=True)
-    proc = subprocess.Popen(
-        command, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
-    )
-    assert proc.stdout is not None
-    lines = []
-    for line in proc.stdout:
-        sys.stdout.write(line)
-        lines.append(line)
-    return proc.wait(), "".join(lines)
+    status = subprocess.run(command, cwd=workdir).returncode
+    total = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    if junit.exists():
+        for suite in ET.parse(junit).iter("testsuite"):
+            for key in total:
+                total[key] += int(suite.get(key, 0))
+    tests = total.pop("tests")
+    # JUnit counts xfailed tests as skipped.
+    counts = {"passed": tests - sum(total.values()), "failed": total["failures"],
+              "errors": total["errors"], "skipped": total["skipped"]}
+    return status, {key: n for key, n in counts.items() if n}
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="ctxlocal-tests-") as tmp:
-        workdir = Path(tmp)
-        shutil.copytree(
-            args.tests,
-            workdir / "tests",
-            ignore=shutil.ignore_patterns("__pycache__", *REPO_ONLY_TESTS),
-        )
-        # Same name as the original so pytest picks it as the rootdir config.
-        shutil.copy(args.config, workdir / args.config.name)
+        workdir = Path.cwd()
+        if args.copy_from:
+            workdir = Path(tmp) / "run"
+            workdir.mkdir()
+            for name in SOURCES:
+                source = args.copy_from / name
+                if source.is_dir():
+                    shutil.copytree(source, workdir / name, ignore=shutil.ignore_patterns("__pycache__"))
+                else:
+                    shutil.copy(source, workdir / name)
         info = probe(workdir, args.expect)
         if args.probe_only:
             status, counts = 0, {}
         else:
-            status, output = run_pytest(workdir, args.quick)
-            counts = summarize(output)
+            status, counts = run_pytest(workdir, args.quick, Path(tmp) / "junit.xml")
     report = {
         "label": args.label,
         "python": f"{platform.python_implementation()} {platform.python_version()}",

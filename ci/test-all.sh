@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything CI checks, from a fresh clone: the README's test command.
 #
-# 1. a venv (.venv) with the test requirements and the build tools;
+# 1. a venv (.venv) with pyproject.toml's dev group: the test dependencies,
+#    the repository checks' tools and the build tools;
 # 2. the extension built in place with CTXLOCAL_NO_EXTENSIONS=0, so a failed
 #    compile fails here instead of falling back to pure Python;
 # 3. the suite with the compiled implementation required (every test runs on
@@ -28,11 +29,12 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 step() { printf '\n==== %s\n' "$*"; }
 
-step "venv and requirements"
+step "venv and test dependencies"
 "$PYTHON" -m venv .venv
 PY=$PWD/.venv/bin/python
+# pip >= 25.1 reads dependency groups (--group).
 "$PY" -m pip install -q --upgrade pip
-"$PY" -m pip install -q -r requirements-test.txt "Cython>=3.1" "setuptools>=77" build
+"$PY" -m pip install -q --group dev
 "$PY" -VV
 
 step "compiled extension (required)"

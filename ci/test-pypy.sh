@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Run the whole test suite on PyPy against the pure implementation.
 #
-# Creates a fresh PyPy venv, installs the test requirements and ctxlocal
-# (the given pure wheel, or else the checkout, which builds pure on PyPy) and
-# runs the suite from outside the source tree with CTXLOCAL_NO_EXTENSIONS
-# unset: PyPy must choose IMPLEMENTATION == "python" by itself. greenlet is
+# Creates a fresh PyPy venv, installs the test dependencies (pyproject.toml's
+# test group) and ctxlocal (the given pure wheel, or else the checkout, which
+# builds pure on PyPy) and runs the suite from a copy of tests/, outside the
+# source tree, with CTXLOCAL_NO_EXTENSIONS unset: PyPy must choose
+# IMPLEMENTATION == "python" by itself (ci/run_installed_tests.py). greenlet is
 # PyPy's built-in module (PyPI's, which SQLAlchemy pulls in, is removed).
 # Then Werkzeug's own tests of werkzeug.local run on it (ci/werkzeug_suite.py).
 #
@@ -42,7 +43,9 @@ trap 'rm -rf "$WORK"' EXIT
 "$PYPY" -m venv "$WORK/venv"
 PY=$WORK/venv/bin/python
 
-"$PY" -m pip install -q -r requirements-test.txt
+# pip >= 25.1 reads dependency groups; PyPy's venv may bring an older one.
+"$PY" -m pip install -q --upgrade pip
+"$PY" -m pip install -q --group test
 # SQLAlchemy requires greenlet>=1, newer than PyPy's built-in 0.4.13, so pip
 # adds PyPI's greenlet, which has no compiled part on PyPy: it imports nowhere
 # and shadows the built-in one when site-packages comes first on sys.path
@@ -61,5 +64,5 @@ fi
 PYTHONPATH=$SITE "$PY" -c 'import greenlet; print("greenlet", greenlet.__version__, "from", greenlet.__file__)'
 
 unset CTXLOCAL_NO_EXTENSIONS
-"$PY" ci/run_installed_tests.py --expect python --label "$LABEL" "${EXTRA[@]}"
+"$PY" ci/run_installed_tests.py --expect python --copy-from . --label "$LABEL" "${EXTRA[@]}"
 "$PY" ci/werkzeug_suite.py --impl python

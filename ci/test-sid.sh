@@ -6,14 +6,15 @@
 # checkout's tracked and untracked (not ignored) files into a temporary folder
 # and runs this script inside the root on that copy. Inside:
 #
-# 1. for python3.14 and python3.15: a fresh venv with requirements-test.txt
-#    and the build tools, as a user would install them; the extension built in
-#    place with CTXLOCAL_NO_EXTENSIONS=0 (a failed compile fails here) and
-#    picked by `import ctxlocal` unaided; the whole suite with the compiled
-#    module required (every test on both implementations); Werkzeug's own
-#    tests of werkzeug.local on both (ci/werkzeug_suite.py); then the speed
-#    goals (python -m bench.goals) and the side-by-side benchmark
-#    (python -m bench), printed only: figures, not pass/fail;
+# 1. for python3.14 and python3.15: a fresh venv with pyproject.toml's dev
+#    group (test dependencies and build tools), as a developer would install
+#    them (README); the extension built in place with CTXLOCAL_NO_EXTENSIONS=0
+#    (a failed compile fails here) and picked by `import ctxlocal` unaided;
+#    the whole suite with the compiled module required (every test on both
+#    implementations); Werkzeug's own tests of werkzeug.local on both
+#    (ci/werkzeug_suite.py); then the speed goals (python -m bench.goals) and
+#    the side-by-side benchmark (python -m bench), printed only: figures, not
+#    pass/fail;
 # 2. PyPy 8: the whole suite on the pure implementation, installed from the
 #    checkout, and Werkzeug's tests (ci/test-pypy.sh);
 # 3. python3.14-dbg: the reference-count tests and Werkzeug's tests under the
@@ -52,17 +53,16 @@ fi
 
 # ---- inside the sid root, in /src (the copy)
 FAILED=()
-BUILD_TOOLS=("Cython>=3.1" "setuptools>=77")
 
 for PY in python3.14 python3.15; do
     VENV=/tmp/ctxlocal-venv-$PY
     VPY=$VENV/bin/python
-    step "$PY: venv and requirements"
+    step "$PY: venv and test dependencies"
     "$PY" -VV
     rm -rf "$VENV"
     "$PY" -m venv "$VENV"
     "$VPY" -m pip install -q --upgrade pip
-    "$VPY" -m pip install -q -r requirements-test.txt "${BUILD_TOOLS[@]}"
+    "$VPY" -m pip install -q --group dev
     "$VPY" -m pip list 2>/dev/null | grep -iE '^(cython|flask|quart|werkzeug|hypothesis) '
 
     step "$PY: compiled extension (required)"

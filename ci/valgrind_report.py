@@ -7,6 +7,13 @@ PATTERN (e.g. ``_local_c``), prints each with its stack, and exits 1 if there
 is any. Other errors (CPython's own noise) are counted by kind only. Leak
 records are ignored: memory still held at exit is expected of CPython, and
 reference leaks are ci/refcount-dbg.sh's job.
+
+Not ValgrindCI (PyPI's ``valgrindci``, which reads these reports and fails a
+CI run on them): it parses each report whole, so the unfinished
+report of a forked child (see ``_errors``) stops it, and it files an error
+under the first frame that has a source file, while this check wants every
+error with a frame of the compiled module anywhere in its stack (an invalid
+read in CPython or libc called from it too).
 """
 
 from __future__ import annotations

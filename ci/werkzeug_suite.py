@@ -7,7 +7,7 @@ runs it with pytest from a temporary folder, once per implementation asked
 for. Before each run it checks that ``import ctxlocal`` binds that
 implementation under the run's environment, so a missing compiled module
 cannot pass as a compiled run. Every test must pass: no failure, no error,
-no skip.
+no skip (counted from pytest's ``--junitxml`` report), and at least one ran.
 
 Usage: python ci/werkzeug_suite.py [--impl cython,python] [--src DIR]
   --impl  implementations to run: "cython" (CTXLOCAL_NO_EXTENSIONS=0) and/or
@@ -21,12 +21,12 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import os
-import re
 import runpy
 import subprocess
 import sys
 import tarfile
 import tempfile
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -74,16 +74,20 @@ def run(tests: Path, impl: str, src: str) -> None:
     ).stdout.strip()
     if picked != impl:
         raise SystemExit(f"werkzeug-suite: import ctxlocal picked {picked!r}, not {impl!r}")
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"],
-        cwd=tests, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    print(result.stdout, end="")
-    summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
-    clean = re.fullmatch(r"=* ?\d+ passed in [\d.]+s ?=*", summary) is not None
-    if result.returncode != 0 or not clean:
-        raise SystemExit(f"werkzeug-suite: {impl}: Werkzeug's tests did not all pass ({summary!r})")
-    print(f"werkzeug-suite: {impl}: {summary.strip('= ')}")
+    junit = tests.parent / f"junit-{impl}.xml"
+    status = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", f"--junitxml={junit}"],
+        cwd=tests, env=env,
+    ).returncode
+    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    if junit.exists():
+        for suite in ET.parse(junit).iter("testsuite"):
+            for key in counts:
+                counts[key] += int(suite.get(key, 0))
+    if status != 0 or not counts["tests"] or any(counts[k] for k in ("failures", "errors", "skipped")):
+        summary = ", ".join(f"{n} {key}" for key, n in counts.items())
+        raise SystemExit(f"werkzeug-suite: {impl}: Werkzeug's tests did not all pass ({summary}; exit {status})")
+    print(f"werkzeug-suite: {impl}: {counts['tests']} passed")
 
 
 def main(argv: List[str]) -> None:

@@ -1,14 +1,17 @@
-"""The release matrix: cibuildwheel's configuration and the wheels workflow.
+"""The release matrix: cibuildwheel's configuration, the wheels workflow and
+the dependency groups the scripts install.
 
 These tests check the repository, not an installed ctxlocal, so they do not use
 the ``impl`` fixture; they need the repository's files (``ci/``,
 ``.github/``) and are left out of the sdist and of the installed-wheel runs.
-They need Python 3.11+, cibuildwheel and PyYAML: without them they fail,
-since skipping would let an unchecked matrix pass.
+They need Python 3.11+, cibuildwheel, dependency-groups and PyYAML
+(pyproject.toml's repo group): without them they fail, since skipping would
+let an unchecked matrix pass.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 import re
@@ -17,11 +20,13 @@ import sys
 import sysconfig
 import tomllib
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Set
 
 import cibuildwheel
+import dependency_groups
 import pytest
 import yaml
+from cibuildwheel.options import CommandLineArguments, Options, compute_options
 from packaging.requirements import Requirement
 
 REPO = Path(__file__).resolve().parent.parent
@@ -43,10 +48,14 @@ PLATFORM_TAGS = {
 RUNNER_PLATFORMS = {"ubuntu": "linux", "macos": "macos", "windows": "windows"}
 # cibuildwheel's identifiers of free-threaded builds: cp314t-manylinux_x86_64...
 FREE_THREADED = re.compile(r"cp3\d+t-")
-# requirements-test.txt entries that cibuildwheel's test-requires leaves out:
-# needed only by repository checks (test_packaging, bench smoke run), or C
-# builds on targets without wheels; the tests using them skip there.
-NOT_IN_WHEEL_TESTS = {"cibuildwheel", "pyyaml", "pytest-benchmark", "gevent", "eventlet"}
+# Where dependency groups are installed: `pip install --group NAME` or
+# `--group path/pyproject.toml:NAME`.
+GROUP_USERS = [
+    *sorted((REPO / "ci").glob("*.sh")),
+    *sorted((REPO / ".github" / "workflows").glob("*.yml")),
+    REPO / "README.md",
+]
+PIP_GROUP = re.compile(r"""--group[ =]["']?(?:[^"'\s:]*pyproject\.toml:)?([\w.-]+)""")
 
 
 def identifiers(platform: str, cibw_env: Optional[Dict[str, str]] = None) -> Set[str]:
@@ -176,27 +185,89 @@ def pyproject() -> Dict[str, Any]:
     return tomllib.loads((REPO / "pyproject.toml").read_text())
 
 
-def requirement_key(line: str) -> Tuple[str, FrozenSet[str], str]:
-    """Name, extras and version range: markers differ (CPython-only builds)."""
-    requirement = Requirement(line)
-    name = requirement.name.lower().replace("_", "-")
-    return name, frozenset(requirement.extras), str(requirement.specifier)
+def groups() -> Dict[str, Any]:
+    table: Dict[str, Any] = pyproject()["dependency-groups"]
+    return table
 
 
-def test_wheel_test_requires_follow_requirements_test_txt() -> None:
-    lines = (REPO / "requirements-test.txt").read_text().splitlines()
-    suite = {
-        requirement_key(line)
-        for line in (raw.split("#", 1)[0].strip() for raw in lines)
-        if line
-    }
-    wheel = {
-        requirement_key(line)
-        for line in pyproject()["tool"]["cibuildwheel"]["test-requires"]
-    }
-    assert wheel <= suite
-    left_out = {name for name, _, _ in suite - wheel}
-    assert left_out == NOT_IN_WHEEL_TESTS
+def cibuildwheel_options(platform: str) -> Options:
+    """cibuildwheel's own reading of pyproject.toml for one platform, as a
+    build would make it (no CIBW_* variables). Internal API: the workflow pins
+    the version these tests ran (test_workflow_pins_the_validated_cibuildwheel)."""
+    arguments = dataclasses.replace(CommandLineArguments.defaults(), package_dir=REPO)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIBW_")}
+    return compute_options(platform, arguments, env)
+
+
+def run_installed_tests() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "run_installed_tests", REPO / "ci" / "run_installed_tests.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORM_TAGS))
+def test_cibuildwheel_tests_every_wheel_with_the_test_group(platform: str) -> None:
+    """Each build's test step installs the test group and nothing else, and
+    copies what ci/run_installed_tests.py runs from."""
+    config = pyproject()["tool"]["cibuildwheel"]
+    assert "test-requires" not in config
+    assert config["test-groups"] == ["test"]
+    test_group = list(dependency_groups.resolve(groups(), "test"))
+    sources = run_installed_tests().SOURCES
+    assert all((REPO / source).exists() for source in sources)
+    options = cibuildwheel_options(platform)
+    for identifier in identifiers(platform):
+        build = options.build_options(identifier)
+        assert build.test_requires == test_group
+        assert build.test_sources == sources
+        assert "ci/run_installed_tests.py --expect cython" in build.test_command
+
+
+def test_the_wheel_tests_need_no_repository_tool() -> None:
+    """What runs against a wheel leaves out the repository checks' tools (the
+    tests using them are not run there)."""
+    repo_only = {Requirement(r).name for r in dependency_groups.resolve(groups(), "repo")}
+    for name in ("test", "wheel-test"):
+        installed = {Requirement(r).name for r in dependency_groups.resolve(groups(), name)}
+        assert not installed & repo_only, name
+
+
+def test_every_group_resolves_and_is_used() -> None:
+    """No include of a missing group, no cycle; every group is installed by a
+    script or the README, or included by one that is, or named by
+    cibuildwheel's test-groups."""
+    table = groups()
+    for name in table:
+        assert dependency_groups.resolve(table, name)
+    named = {m.group(1) for path in GROUP_USERS for m in PIP_GROUP.finditer(path.read_text())}
+    assert named, "no --group found in the scripts"
+    assert named <= set(table), f"groups installed but not defined: {named - set(table)}"
+    used = named | set(pyproject()["tool"]["cibuildwheel"]["test-groups"])
+    reached = set(used)
+    while True:
+        more = {
+            item["include-group"]
+            for name in reached
+            for item in table[name]
+            if isinstance(item, dict)
+        } - reached
+        if not more:
+            break
+        reached |= more
+    assert set(table) == reached, f"groups nothing uses: {set(table) - reached}"
+
+
+def test_the_compile_group_is_the_build_requirements() -> None:
+    """The in-place build (compile group) uses the tools pip's isolated build
+    of a wheel or the sdist gets."""
+    build_requires = pyproject()["build-system"]["requires"]
+    assert sorted(map(str, map(Requirement, groups()["compile"]))) == sorted(
+        map(str, map(Requirement, build_requires))
+    )
 
 
 def test_publish_waits_for_every_build() -> None:
