@@ -358,12 +358,30 @@ cdef class Local:
             _var_set(self._var, {})
 
     def __getattribute__(self, name):
+        # Kept small, so that the C compiler inlines the name's read into it:
+        # everything but a plain Local's own storage goes to _read().
         if _PyType_Lookup(<PyTypeObject *>Py_TYPE(self), name) != NULL:
             return PyObject_GenericGetAttr(self, name)
-        if Py_TYPE(self) is not <PyTypeObject *>Local:
-            # A subclass instance may have a __dict__ of its own, which a
-            # normal lookup reads before the storage: Werkzeug's Local (and the
-            # pure one) read the storage in __getattr__, once that lookup fails.
+        if self._idents is None and self._names is not None and (
+            Py_TYPE(self) is <PyTypeObject *>Local
+        ):
+            found = self._names.read(name)
+            if found is not _MISSING:
+                return found
+            raise AttributeError(name)
+        return self._read(name, True)
+
+    @cython.final
+    cdef object _read(self, object name, bint lookup_first):
+        """The stored value of ``name``; AttributeError if it has none.
+
+        ``lookup_first``: first a normal lookup, for a subclass instance, whose
+        ``__dict__`` a normal lookup reads before the storage: Werkzeug's Local
+        (and the pure one) read the storage in ``__getattr__``, once that
+        lookup fails.
+        """
+        cdef PyObject *value
+        if lookup_first and Py_TYPE(self) is not <PyTypeObject *>Local:
             try:
                 return PyObject_GenericGetAttr(self, name)
             except AttributeError:
@@ -373,16 +391,14 @@ cdef class Local:
                     # A Python subclass: its slot calls __getattr__ next (ours,
                     # or the subclass's own), as for any Python class.
                     raise
-        return self._stored(name)
-
-    @cython.final
-    cdef inline object _stored(self, object name):
-        """The stored value of ``name``; AttributeError if it has none."""
-        cdef PyObject *value
         if self._idents is None and self._names is not None:
-            found = self._names.read(name)
-            if found is not _MISSING:
-                return found
+            # _NamedValues.read's body: one more call of it and the C compiler
+            # stops inlining it into __getattribute__, the hot path.
+            value = PyDict_GetItemWithError(self._names.vars, name)
+            if value != NULL:
+                found = _var_value(<object>value, _MISSING)
+                if found is not _MISSING:
+                    return found
             raise AttributeError(name)
         values = self._values()
         if type(values) is dict:
@@ -400,7 +416,7 @@ cdef class Local:
     # never reach it on Local itself, whose __getattribute__ reads the storage.
     @cython.binding(False)
     def _ctxlocal_getattr(self, name):
-        return self._stored(name)
+        return self._read(name, False)
 
     # Installed as __setattr__ and __delattr__ by _route_setattr() below;
     # plain method descriptors, which the interpreter's slot calls unbound.
