@@ -1,6 +1,14 @@
 """Timing: calibrated timeit-style samples, interleaved across implementations.
 
 See the docstring of :mod:`bench.__main__` for the method.
+
+Why not pyperf or pytest-benchmark, which calibrate and time as carefully:
+the report's ratios need samples of every implementation taken in the same
+round, a fraction of a second apart, and the median of the per-round ratios.
+pyperf measures one benchmark at a time, each in its own worker processes,
+and pytest-benchmark one test at a time, so a slow patch of a shared machine
+lands on one implementation and not on the other. The pytest-benchmark suite
+(``python -m pytest bench``) still runs the same operations one by one.
 """
 
 from __future__ import annotations
