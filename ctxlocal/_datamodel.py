@@ -114,11 +114,10 @@ def _call(obj: Any, *args: Any, **kwargs: Any) -> Any:
     return obj(*args, **kwargs)
 
 
-def _expr(name: str, pure: str, compiled: str, read: Any, params: str = "", returns: str = "Any",
-          **more: Any) -> Special:
+def _expr(name: str, pure: str, compiled: str, read: Any, params: str = "",
+          returns: str = "Any") -> Special:
     """A method that returns one expression of the target."""
-    return Special(name, params, returns, f"return {pure}", f"return {compiled}", read=read,
-                   **more)
+    return Special(name, params, returns, f"return {pure}", f"return {compiled}", read=read)
 
 
 def _unbound_fallback(name: str, pure: str, compiled: str, read: Any, unbound: str,
@@ -229,6 +228,8 @@ def _binary_rows() -> Tuple[Special, ...]:
 
 
 def _in_place_rows() -> Tuple[Special, ...]:
+    # In-place operators run on the target and leave the proxy bound to the
+    # name (Werkzeug's rule): the method returns the proxy, not the result.
     rows = []
     for name, symbol, op, _ in _BINARY:
         if name == "divmod":
