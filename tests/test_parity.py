@@ -11,6 +11,7 @@ both, with the same docstrings.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Set
 
 import pytest
@@ -20,10 +21,12 @@ from _impls import Implementation, available, load
 from ctxlocal._implementations import CYTHON, PYTHON
 
 CLASSES = ["Local", "LocalStack", "LocalProxy", "StackView"]
-# How each kind of class is built, not what it offers; and __slotnames__, the
-# cache copyreg adds to a class the first time copy() pickles an instance.
+# How each kind of class is built, not what it offers (CPython 3.13 records
+# __firstlineno__ and __static_attributes__ of Python classes); and
+# __slotnames__, the cache copyreg adds to a class the first time copy()
+# pickles an instance.
 _METADATA = {"__annotations__", "__module__", "__slots__", "__weakref__", "__dict__",
-             "__pyx_vtable__", "__slotnames__"}
+             "__pyx_vtable__", "__firstlineno__", "__static_attributes__", "__slotnames__"}
 # Private names that are API: Werkzeug's own, which code outside it calls.
 _PRIVATE_API = {"_get_current_object", "_storage", "_Local__storage"}
 
@@ -58,11 +61,14 @@ def test_both_classes_offer_the_same_names(name: str) -> None:
 @pytest.mark.parametrize("name", CLASSES)
 def test_both_classes_have_the_same_docstrings(name: str) -> None:
     pure, compiled = (getattr(module, name) for module in _modules())
-    assert pure.__doc__ == compiled.__doc__
+    # CPython 3.13 strips the indentation of docstrings it compiles; Cython's
+    # keep theirs.
+    assert inspect.cleandoc(pure.__doc__) == inspect.cleandoc(compiled.__doc__)
     for attr in sorted(_offered(pure)):
         if attr.startswith("__") and attr not in ("__ident_func__", "__storage__"):
             continue  # the interpreter's own wording for slot wrappers
-        assert getattr(pure, attr).__doc__ == getattr(compiled, attr).__doc__, attr
+        pure_doc, compiled_doc = (getattr(cls, attr).__doc__ or "" for cls in (pure, compiled))
+        assert inspect.cleandoc(pure_doc) == inspect.cleandoc(compiled_doc), attr
 
 
 # Werkzeug's classes are typing.Generic; and its proxy type has a __getattr__
