@@ -22,11 +22,13 @@ from ctxlocal._implementations import CYTHON, PYTHON
 
 CLASSES = ["Local", "LocalStack", "LocalProxy", "StackView"]
 # How each kind of class is built, not what it offers (CPython 3.13 records
-# __firstlineno__ and __static_attributes__ of Python classes); and
-# __slotnames__, the cache copyreg adds to a class the first time copy()
-# pickles an instance.
+# __firstlineno__ and __static_attributes__ of Python classes); and caches
+# other code adds to a class: __slotnames__ (copyreg, the first time copy()
+# pickles an instance), __annotate_func__ and __annotations_cache__ (3.14,
+# once something reads the class's annotations).
 _METADATA = {"__annotations__", "__module__", "__slots__", "__weakref__", "__dict__",
-             "__pyx_vtable__", "__firstlineno__", "__static_attributes__", "__slotnames__"}
+             "__pyx_vtable__", "__firstlineno__", "__static_attributes__", "__slotnames__",
+             "__annotate_func__", "__annotations_cache__"}
 # Private names that are API: Werkzeug's own, which code outside it calls.
 _PRIVATE_API = {"_get_current_object", "_storage", "_Local__storage"}
 
