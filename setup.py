@@ -12,9 +12,7 @@ file: the package itself cannot be imported before its extension is built.
 """
 
 import os
-import platform
 import runpy
-import sysconfig
 from typing import Any, Dict, Mapping
 
 from setuptools import Extension, setup
@@ -32,16 +30,14 @@ def build_extension(environ: Mapping[str, str] = os.environ) -> bool:
     wanted = registry["requested"](environ)
     if wanted == registry["PYTHON"]:
         return False
-    if platform.python_implementation() != "CPython":
-        return False
-    if sysconfig.get_config_var("Py_GIL_DISABLED"):
-        if wanted == registry["CYTHON"]:
-            raise SystemExit(
-                "CTXLOCAL_NO_EXTENSIONS=0 asks for the compiled module, which is never"
-                " built for free-threaded CPython (it relies on the GIL)"
-            )
-        return False
-    return True
+    if registry["compiled_supported"]():
+        return True
+    if wanted == registry["CYTHON"] and registry["free_threaded"]():
+        raise SystemExit(
+            "CTXLOCAL_NO_EXTENSIONS=0 asks for the compiled module, which is never"
+            " built for free-threaded CPython (it relies on the GIL)"
+        )
+    return False
 
 
 def extensions():

@@ -75,11 +75,12 @@ import argparse
 import os
 import shlex
 import sys
-import sysconfig
 from importlib.machinery import EXTENSION_SUFFIXES
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ctxlocal._implementations import CYTHON, PYTHON, requested
+# Whether this interpreter should have the compiled module (CPython with a GIL).
+from ctxlocal._implementations import compiled_supported as compiled_expected
 
 from . import impls as impls_module
 from .ops import select, select_thread_counts
@@ -132,11 +133,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def compiled_expected() -> bool:
-    """Whether this interpreter should have the compiled module: CPython with a GIL."""
-    return sys.implementation.name == "cpython" and not sysconfig.get_config_var("Py_GIL_DISABLED")
 
 
 def _hidden_build() -> Optional[Tuple[str, str]]:

@@ -17,12 +17,13 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import sysconfig
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from ctxlocal._implementations import CYTHON, ENV_VAR, MODULES, PYTHON, requested
+from ctxlocal._implementations import (
+    CYTHON, ENV_VAR, MODULES, PYTHON, compiled_supported, free_threaded, requested,
+)
 
 __all__ = ["ALL", "OURS", "Impl", "discover", "load", "module_available"]
 
@@ -62,10 +63,10 @@ def load(name: str) -> Impl:
         return Impl("floor", version=f"{sys.implementation.name} {sys.version.split()[0]}")
     if name not in _MODULES:
         raise ValueError(f"unknown implementation {name!r}; choose from {', '.join(ALL)}")
-    if name == CYTHON and sys.implementation.name != "cpython":
+    if name == CYTHON and not compiled_supported():
+        if free_threaded():
+            raise ImportError("free-threaded CPython never gets the compiled module (it relies on the GIL)")
         raise ImportError("the compiled module exists for CPython only")
-    if name == CYTHON and sysconfig.get_config_var("Py_GIL_DISABLED"):
-        raise ImportError("free-threaded CPython never gets the compiled module (it relies on the GIL)")
     module = importlib.import_module(_MODULES[name])
     if name == "werkzeug":
         version = f"Werkzeug {_version('werkzeug')}"

@@ -29,8 +29,9 @@ import os
 import shlex
 import subprocess
 import sys
-import sysconfig
 from typing import Dict, List, NamedTuple, Optional, Sequence
+
+from ctxlocal._implementations import free_threaded
 
 from .__main__ import ROOT, compiled_expected
 from .report import python_tag
@@ -56,8 +57,7 @@ class Step(NamedTuple):
 
 def venv_dir() -> str:
     """``.venv-bench-3.11`` (CPython), ``.venv-bench-pypy3.9``, ``.venv-bench-3.14t``."""
-    free_threaded = "t" if sysconfig.get_config_var("Py_GIL_DISABLED") else ""
-    return f".venv-bench-{python_tag()}{free_threaded}"
+    return f".venv-bench-{python_tag()}{'t' if free_threaded() else ''}"
 
 
 def venv_python(venv: str) -> str:

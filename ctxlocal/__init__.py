@@ -16,10 +16,7 @@ there).
 
 from __future__ import annotations
 
-import sys
-import sysconfig
-
-from ._implementations import CYTHON, PYTHON, Name, requested
+from ._implementations import CYTHON, PYTHON, Name, compiled_supported, free_threaded, requested
 from ._install import Installation, InstallWarning, install, uninstall
 from ._manager import LocalManager, release_local
 
@@ -43,7 +40,7 @@ def _choose() -> Name:
     wanted = requested()
     if wanted == PYTHON:
         return PYTHON
-    if sysconfig.get_config_var("Py_GIL_DISABLED"):
+    if free_threaded():
         if wanted == CYTHON:
             raise ImportError(
                 "CTXLOCAL_NO_EXTENSIONS=0 asks for the compiled module, which"
@@ -52,7 +49,7 @@ def _choose() -> Name:
         return PYTHON
     if wanted == CYTHON:
         return CYTHON
-    if sys.implementation.name != "cpython":
+    if not compiled_supported():
         return PYTHON
     try:
         from . import _local_c  # noqa: F401

@@ -18,8 +18,11 @@ each caller's business: ``ctxlocal._choose`` falls back or raises
 ``setup.py`` skips or forces the build, the test suite and the benchmarks
 decide which implementations they run.
 
-This module imports only the standard library's ``os`` and ``typing`` and
-nothing from the package: ``import ctxlocal`` stays fast, and a script that
+Which interpreters can have the compiled module at all (CPython with a GIL)
+is said here once too, by :func:`compiled_supported` and :func:`free_threaded`.
+
+This module imports only the standard library (``os``, ``sys``, ``sysconfig``,
+``typing``) and nothing from the package: ``import ctxlocal`` stays fast, and a script that
 must not import ctxlocal (``setup.py`` before the extension exists, a script
 whose job is to check which implementation a child interpreter picks) can
 load it from its file with ``runpy.run_path``.
@@ -28,6 +31,8 @@ load it from its file with ``runpy.run_path``.
 from __future__ import annotations
 
 import os
+import sys
+import sysconfig
 from typing import Dict, Final, Literal, Mapping, Optional, Tuple
 
 __all__ = [
@@ -38,7 +43,9 @@ __all__ = [
     "NAMES",
     "PYTHON",
     "Name",
+    "compiled_supported",
     "environ_for",
+    "free_threaded",
     "requested",
 ]
 
@@ -80,3 +87,17 @@ def environ_for(name: Optional[Name], environ: Optional[Mapping[str, str]] = Non
     if name is not None:
         env[ENV_VAR] = ENV_VALUE[name]
     return env
+
+
+def free_threaded() -> bool:
+    """Whether this is a free-threaded CPython build (``Py_GIL_DISABLED``).
+
+    It never gets the compiled module, which relies on the GIL: importing it
+    would turn the GIL back on for the whole process.
+    """
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
+def compiled_supported() -> bool:
+    """Whether this interpreter can have the compiled module: CPython with a GIL."""
+    return sys.implementation.name == "cpython" and not free_threaded()
