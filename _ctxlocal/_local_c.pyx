@@ -68,7 +68,7 @@ from ctxlocal._datamodel import FORWARDED_NAMES, read_special
 from ctxlocal._foreign import adopt
 from ctxlocal._ident import IdentStore, default_ident_func
 from ctxlocal._interpreter import ASYNC_WITH_LOOKS_UP_EXIT_FIRST, WITH_LOOKS_UP_EXIT_FIRST
-from ctxlocal._werkzeug_storage import LocalStorage, StackStorage
+from ctxlocal._werkzeug_storage import LocalStorage, StackStorage, stack_items
 
 
 cdef extern from "Python.h":
@@ -723,7 +723,7 @@ cdef class LocalStack:
             items = [] if not node else [(default_ident_func()(), node)]
         else:
             items = [(ident, top) for ident, top in list(self._idents.store.data.items()) if top]
-        return {ident: {"stack": list(_view(_as_nodes(stored)))} for ident, stored in items}
+        return {ident: {"stack": stack_items(stored)} for ident, stored in items}
 
 
 # ------------------------------------------------------------- LocalProxy ---

@@ -28,7 +28,7 @@ from ._datamodel import FORWARDED_NAMES, read_special
 from ._foreign import adopt
 from ._ident import IdentStore, default_ident_func
 from ._interpreter import ASYNC_WITH_LOOKS_UP_EXIT_FIRST, WITH_LOOKS_UP_EXIT_FIRST
-from ._werkzeug_storage import LocalStorage, StackStorage
+from ._werkzeug_storage import LocalStorage, StackStorage, stack_items
 # Reads what a stack's storage holds as the top node, Werkzeug's list (in a
 # context_var given by the user) included.
 from ._werkzeug_storage import as_nodes as _as_nodes
@@ -304,6 +304,9 @@ class StackView:
 
     __slots__ = ("_top", "_items")
 
+    _top: Optional[Tuple[Any, Any]]
+    _items: List[Any]  # set once the list is built
+
     def __init__(self, top: Optional[Tuple[Any, Any]]) -> None:
         self._top = top
 
@@ -312,13 +315,7 @@ class StackView:
             return self._items
         except AttributeError:
             pass
-        items = []
-        node = self._top
-        while node is not None:
-            items.append(node[0])
-            node = node[1]
-        items.reverse()
-        self._items: List[Any] = items
+        items = self._items = stack_items(self._top)
         return items
 
     def __len__(self) -> int:
@@ -460,7 +457,7 @@ class LocalStack:
             node = storage.get(None)
             items = [] if not node else [(default_ident_func()(), node)]
         return {
-            ident: {"stack": list(StackView(_as_nodes(stored)))} for ident, stored in items
+            ident: {"stack": stack_items(stored)} for ident, stored in items
         }
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from contextvars import Token
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-__all__ = ["LocalStorage", "StackStorage", "as_nodes"]
+__all__ = ["LocalStorage", "StackStorage", "as_nodes", "stack_items"]
 
 _MISSING: Any = object()
 
@@ -31,8 +31,9 @@ def as_nodes(stored: Any) -> Optional[Tuple[Any, Any]]:
     return node
 
 
-def _items(stored: Any) -> List[Any]:
-    """The items of what a stack's storage holds, bottom first."""
+def stack_items(stored: Any) -> List[Any]:
+    """A new list of the items of what a stack's storage holds (a top node,
+    ``None`` or Werkzeug's list), bottom first."""
     if type(stored) is not tuple:
         return [] if stored is None else list(stored)
     items = []
@@ -70,7 +71,7 @@ class StackStorage:
             if default is not _MISSING:
                 return default
             stored = self._storage.get()  # LookupError, or the variable's default
-        return _items(stored)
+        return stack_items(stored)
 
     def set(self, value: Iterable[Any]) -> "Optional[Token[Any]]":
         return self._storage.set(as_nodes(list(value)))  # type: ignore[no-any-return]
