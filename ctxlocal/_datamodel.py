@@ -40,6 +40,7 @@ __all__ = [
     "BINARY_OPERATORS",
     "FORWARDED_NAMES",
     "IN_PLACE_OPERATORS",
+    "READERS",
     "TABLE",
     "Special",
     "read_special",
@@ -316,8 +317,6 @@ TABLE: Tuple[Special, ...] = (
 FORWARDED_NAMES = frozenset(row.name for row in TABLE)
 """Every special name whose read goes to the target."""
 
-_ROWS: Dict[str, Special] = {row.name: row for row in TABLE}
-
 # name -> (self, wrapped) -> what an unbound proxy answers, compiled once from
 # the rows' expressions (the generated methods inline the same text).
 _UNBOUND: Dict[str, Callable[[Any, Any], Any]] = {
@@ -335,23 +334,48 @@ def _inplace(proxy: Any, obj: Any, op: Callable[[Any, Any], Any]) -> Callable[[A
     return inplace
 
 
+# How a row's read binds: (proxy, target) -> what the read gives.
+Binder = Callable[[Any, Any], Any]
+# How a row's read answers for an unbound proxy: (proxy, wrapped) -> the value.
+Fallback = Callable[[Any, Any], Any]
+
+
+def _binder(row: Special) -> Binder:
+    read, name = row.read, row.name
+    if read is ATTRIBUTE:
+        return lambda proxy, obj: getattr(obj, name)
+    if type(read) is _InPlace:
+        op = read.op
+        return lambda proxy, obj: _inplace(proxy, obj, op)
+    return lambda proxy, obj: partial(read, obj)
+
+
+def _fallback(row: Special) -> Optional[Fallback]:
+    unbound = _UNBOUND.get(row.name)
+    if unbound is None or row.pure is None:  # none, or an attribute's value
+        return unbound
+    # A method: the read gives the fallback as a function of no more arguments.
+    return lambda proxy, wrapped: partial(unbound, proxy, wrapped)
+
+
+READERS: Dict[str, Tuple[Binder, Optional[Fallback]]] = {
+    row.name: (_binder(row), _fallback(row)) for row in TABLE
+}
+"""name -> (bind, fallback): what a read of the name gives, ``bind(proxy,
+target)`` for a bound proxy and ``fallback(proxy, wrapped)`` for an unbound one
+(``None``: it raises the ``RuntimeError``). :func:`read_special` and the pure
+module's descriptor-shaped proxy both read through these."""
+
+
 def read_special(
     proxy: Any, name: str, get_current: Callable[[], Any], wrapped: Any
 ) -> Any:
     """Return what ``getattr(proxy, name)`` gives for ``name`` in FORWARDED_NAMES."""
-    row = _ROWS[name]
+    bind, fallback = READERS[name]
     try:
         obj = get_current()
     except RuntimeError:
-        unbound = _UNBOUND.get(name)
-        if unbound is None:
+        if fallback is None:
             raise
-        if row.pure is None:  # an attribute: the fallback is its value
-            return unbound(proxy, wrapped)
-        return partial(unbound, proxy, wrapped)
-    read = row.read
-    if read is ATTRIBUTE:
-        return getattr(obj, name)
-    if type(read) is _InPlace:
-        return _inplace(proxy, obj, read.op)
-    return partial(read, obj)
+        return fallback(proxy, wrapped)
+    return bind(proxy, obj)

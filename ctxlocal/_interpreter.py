@@ -10,13 +10,27 @@ in that same order.
 
 The order is observed once, at import, with descriptors that record their
 lookup, rather than inferred from version numbers.
+
+:data:`PROXY_SHAPE` is the other fact: how the pure module's ``LocalProxy``
+is built on this interpreter (see ``ctxlocal._local_py``), chosen for speed.
+Both shapes behave the same; the test suite runs on each.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, List
+import os
+import sys
+from typing import Any, Callable, List, Mapping, Optional
 
-__all__ = ["ASYNC_WITH_LOOKS_UP_EXIT_FIRST", "WITH_LOOKS_UP_EXIT_FIRST"]
+__all__ = [
+    "ASYNC_WITH_LOOKS_UP_EXIT_FIRST",
+    "DESCRIPTORS",
+    "GETATTRIBUTE",
+    "PROXY_SHAPE",
+    "SHAPE_ENV_VAR",
+    "WITH_LOOKS_UP_EXIT_FIRST",
+    "proxy_shape",
+]
 
 
 class _Recorded:
@@ -80,3 +94,54 @@ WITH_LOOKS_UP_EXIT_FIRST: bool = _with_order()[0] == "__exit__"
 
 ASYNC_WITH_LOOKS_UP_EXIT_FIRST: bool = _async_with_order()[0] == "__aexit__"
 """Whether ``async with`` looks ``__aexit__`` up before ``__aenter__``."""
+
+
+GETATTRIBUTE = "getattribute"
+"""The pure proxy forwards from a Python ``__getattribute__``: one call per
+attribute read, however the name is found."""
+
+DESCRIPTORS = "descriptors"
+"""The pure proxy is shaped as Werkzeug's: a normal lookup first, the getter
+in a slot, each forwarded special name a descriptor, ``__getattr__`` for the
+rest."""
+
+SHAPE_ENV_VAR = "CTXLOCAL_PURE_PROXY"
+"""Asks for a shape (``getattribute`` or ``descriptors``) instead of this
+interpreter's, to measure one against the other. ``descriptors`` is refused on
+CPython (see :func:`proxy_shape`)."""
+
+_PYPY = sys.implementation.name == "pypy"
+
+
+def proxy_shape(environ: Optional[Mapping[str, str]] = None) -> str:
+    """The pure proxy's shape for this interpreter, or the one ``SHAPE_ENV_VAR`` asks for.
+
+    PyPy: ``descriptors``. Its JIT sees through a normal lookup, descriptors
+    and ``__getattr__``, as in Werkzeug's proxy, but not through a
+    ``__getattribute__`` override, which made the pure proxy up to 8x slower
+    than Werkzeug's there. And PyPy lets an error raised by a special
+    method's lookup propagate, so the shape keeps ctxlocal's behaviour.
+
+    CPython: ``getattribute``. CPython swallows such errors (an unbound
+    proxy's ``==`` would turn into identity, ``hash`` into ``TypeError``: the
+    Werkzeug behaviours ctxlocal fixes), so every forwarded operation must be
+    a plain method, and only a ``__getattribute__`` can still give explicit
+    reads (``proxy.__eq__``) their Werkzeug meaning.
+    """
+    setting = (os.environ if environ is None else environ).get(SHAPE_ENV_VAR)
+    if not setting:
+        return DESCRIPTORS if _PYPY else GETATTRIBUTE
+    if setting == DESCRIPTORS and not _PYPY:
+        raise ValueError(
+            f"{SHAPE_ENV_VAR}={DESCRIPTORS}: only PyPy can use that shape (CPython"
+            " swallows the errors of special-method lookups)"
+        )
+    if setting not in (GETATTRIBUTE, DESCRIPTORS):
+        raise ValueError(
+            f"{SHAPE_ENV_VAR} must be {GETATTRIBUTE!r} or {DESCRIPTORS!r}, not {setting!r}"
+        )
+    return setting
+
+
+PROXY_SHAPE: str = proxy_shape()
+"""The shape ``ctxlocal._local_py.LocalProxy`` has in this process."""

@@ -4,9 +4,16 @@ PyPy and ``CTXLOCAL_NO_EXTENSIONS=1`` use it; the compiled module mirrors it
 name for name. Where it departs from the obvious code, it is for speed on
 CPython while keeping Werkzeug 3.1's observable behaviour:
 
-* ``LocalProxy`` defines ``__getattribute__`` and forwards any name its type
-  does not define straight to the target. Werkzeug first tries a normal lookup
-  on the proxy, fails, builds an ``AttributeError`` and only then forwards.
+* ``LocalProxy`` has one of two shapes, chosen once per interpreter
+  (:data:`ctxlocal._interpreter.PROXY_SHAPE`); both behave the same.
+  On CPython it defines ``__getattribute__`` and forwards any name its type
+  does not define straight to the target (Werkzeug first tries a normal
+  lookup on the proxy, fails, builds an ``AttributeError`` and only then
+  forwards), with every forwarded operation a plain method. On PyPy it has
+  Werkzeug's shape, which PyPy's JIT compiles down to the hand-written
+  lookup: the getter in the slot ``_get_current_object``, every forwarded
+  special name a :class:`Forwarded` descriptor built from the data model's
+  table, ``__getattr__`` among them.
 * ``Local`` made without a ``context_var`` keeps one ``ContextVar`` per
   attribute name (:class:`NamedValues`), so a write sets one variable instead
   of copying every value into a new dict as Werkzeug does.
@@ -24,10 +31,15 @@ from contextvars import ContextVar
 from types import GenericAlias
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union, final
 
-from ._datamodel import FORWARDED_NAMES, read_special
+from ._datamodel import FORWARDED_NAMES, READERS, read_special
 from ._foreign import adopt
 from ._ident import IdentStore, default_ident_func
-from ._interpreter import ASYNC_WITH_LOOKS_UP_EXIT_FIRST, WITH_LOOKS_UP_EXIT_FIRST
+from ._interpreter import (
+    ASYNC_WITH_LOOKS_UP_EXIT_FIRST,
+    DESCRIPTORS,
+    PROXY_SHAPE,
+    WITH_LOOKS_UP_EXIT_FIRST,
+)
 from ._werkzeug_storage import LocalStorage, StackStorage, stack_items
 # Reads what a stack's storage holds as the top node, Werkzeug's list (in a
 # context_var given by the user) included.
@@ -543,6 +555,27 @@ def _from_callable(
     return lambda: get_name(func())
 
 
+def _target(
+    local: Any, name: Optional[str], unbound_message: Optional[str]
+) -> Tuple[Any, Callable[[], Any]]:
+    """What a proxy of ``local`` wraps, and the function that returns its object."""
+    get_name = None if name is None else _attrgetter(name)
+    if unbound_message is None:
+        unbound_message = "object is not bound"
+    if isinstance(local, ContextVar):
+        return local, _from_var(local, get_name, unbound_message)
+    local = adopt(local, Local, LocalStack) or local
+    if isinstance(local, Local):
+        if name is None:
+            raise TypeError("'name' is required when proxying a 'Local' object.")
+        return local, _from_local(local, name, unbound_message)
+    if isinstance(local, LocalStack):
+        return local, _from_stack(local, get_name, unbound_message)
+    if callable(local):
+        return local, _from_callable(local, get_name)
+    raise TypeError(f"Don't know how to proxy '{type(local)}'.")
+
+
 _object_getattribute = object.__getattribute__
 _object_setattr = object.__setattr__
 
@@ -580,26 +613,8 @@ class LocalProxy:
         *,
         unbound_message: Optional[str] = None,
     ) -> None:
-        get_name = None if name is None else _attrgetter(name)
-        if unbound_message is None:
-            unbound_message = "object is not bound"
-
-        if isinstance(local, ContextVar):
-            get_current = _from_var(local, get_name, unbound_message)
-        else:
-            local = adopt(local, Local, LocalStack) or local
-            if isinstance(local, Local):
-                if name is None:
-                    raise TypeError("'name' is required when proxying a 'Local' object.")
-                get_current = _from_local(local, name, unbound_message)
-            elif isinstance(local, LocalStack):
-                get_current = _from_stack(local, get_name, unbound_message)
-            elif callable(local):
-                get_current = _from_callable(local, get_name)
-            else:
-                raise TypeError(f"Don't know how to proxy '{type(local)}'.")
-
-        _object_setattr(self, "_ctxlocal_wrapped", local)
+        wrapped, get_current = _target(local, name, unbound_message)
+        _object_setattr(self, "_ctxlocal_wrapped", wrapped)
         _object_setattr(self, "_ctxlocal_get", get_current)
 
     def _get_current_object(self) -> Any:
@@ -977,3 +992,75 @@ def _lookup(cls: type, name: str) -> Optional[str]:
         if name in klass.__dict__:
             return _OWN
     return None
+
+
+class Forwarded:
+    """A forwarded special name on the descriptor-shaped proxy (PyPy's).
+
+    A read of the name on a proxy gives what :data:`READERS` says (the same
+    as an explicit read on the other shape, and on Werkzeug's proxy); the
+    interpreter's own use of the name (``proxy + 1`` looks ``__add__`` up on
+    the type, then calls what the lookup gives) goes through the same read.
+    Called on the class (``LocalProxy.__copy__(proxy)``), it reads from its
+    first argument and calls the result.
+    """
+
+    __slots__ = ("_bind", "_fallback", "_class_value")
+
+    def __init__(self, name: str, class_value: Any = None) -> None:
+        self._bind, self._fallback = READERS[name]
+        self._class_value = class_value  # what the class itself answers, if not this
+
+    def __get__(self, proxy: Any, owner: Any = None) -> Any:
+        if proxy is None:
+            return self if self._class_value is None else self._class_value
+        try:
+            obj = proxy._get_current_object()
+        except RuntimeError:
+            fallback = self._fallback
+            if fallback is None:
+                raise
+            return fallback(proxy, proxy._ctxlocal_wrapped)
+        return self._bind(proxy, obj)
+
+    def __call__(self, proxy: Any, *args: Any, **kwargs: Any) -> Any:
+        return self.__get__(proxy, type(proxy))(*args, **kwargs)
+
+
+def _descriptor_shaped_proxy() -> Any:
+    """``LocalProxy`` as the descriptor shape builds it, from the data model's table.
+
+    The getter sits in the slot ``_get_current_object`` (a normal lookup finds
+    it, as on Werkzeug's proxy), every forwarded special name is a
+    :class:`Forwarded` and a name the type lacks reaches ``__getattr__``, which
+    is one of them. Everything else is the other shape's.
+    """
+    template = LocalProxy
+
+    def __init__(
+        self: Any,
+        local: Any,
+        name: Optional[str] = None,
+        *,
+        unbound_message: Optional[str] = None,
+    ) -> None:
+        wrapped, get_current = _target(local, name, unbound_message)
+        _object_setattr(self, "_ctxlocal_wrapped", wrapped)
+        _object_setattr(self, "_get_current_object", get_current)
+
+    __init__.__qualname__ = "LocalProxy.__init__"
+    namespace: Dict[str, Any] = {name: Forwarded(name) for name in FORWARDED_NAMES}
+    namespace.update(
+        __module__=__name__,
+        __qualname__=template.__qualname__,
+        __doc__=Forwarded("__doc__", class_value=template.__doc__),
+        __slots__=("_ctxlocal_wrapped", "_get_current_object", "__weakref__"),
+        __init__=__init__,
+        __reduce_ex__=template.__reduce_ex__,
+        __class_getitem__=template.__dict__["__class_getitem__"],
+    )
+    return type(template.__name__, (), namespace)
+
+
+if PROXY_SHAPE == DESCRIPTORS:
+    LocalProxy = _descriptor_shaped_proxy()  # type: ignore[misc]

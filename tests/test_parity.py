@@ -75,8 +75,9 @@ def test_both_classes_have_the_same_docstrings(name: str) -> None:
 
 # Werkzeug's classes are typing.Generic; and its proxy type has a __getattr__
 # descriptor, where ctxlocal's answers a read of proxy.__getattr__ the same way
-# (tests/test_proxy_explicit.py) but defines none on its type: one would send
-# every failed lookup on a proxy through CPython's slower __getattr__ hook.
+# (tests/test_proxy_explicit.py) but, on CPython, defines none on its type: one
+# would send every failed lookup on a proxy through CPython's slower
+# __getattr__ hook (the pure proxy on PyPy has one, as Werkzeug's).
 _NOT_ON_CTXLOCAL_TYPES = {"__orig_bases__", "__parameters__", "_is_protocol", "__getattr__"}
 
 
