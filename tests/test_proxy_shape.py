@@ -13,9 +13,13 @@ import os
 import platform
 import subprocess
 import sys
+import types
+from contextvars import ContextVar
+from typing import Any
 
 import pytest
 
+from _impls import Implementation
 from ctxlocal import _local_py
 from ctxlocal._interpreter import (
     DESCRIPTORS,
@@ -76,3 +80,21 @@ def test_the_setting_reaches_a_fresh_interpreter() -> None:
         check=True, capture_output=True, text=True,
     ).stdout
     assert out.strip() == "True"
+
+
+@pytest.mark.parametrize("name", ["value", "inner.value", "class", "ﬁ", "ŝ", "a b", "__x"])
+def test_a_proxy_reads_exactly_the_named_attribute(impl: Implementation, name: str) -> None:
+    """On PyPy, names of ASCII identifiers are read by code that spells them
+    out; the others (keywords, spaces, non-ASCII, which the compiler would
+    NFKC-normalise: "ﬁ" is not "fi") through getattr. Either way, the same
+    attribute."""
+    leaf = types.SimpleNamespace()
+    for attr in ("value", "class", "ﬁ", "fi", "ŝ", "a b", "__x"):
+        setattr(leaf, attr, f"<{attr}>")
+    leaf.inner = types.SimpleNamespace(value="<inner.value>")
+    var: "ContextVar[Any]" = ContextVar("target")
+    var.set(leaf)
+    for proxy in (impl.LocalProxy(var, name), impl.LocalProxy(lambda: leaf, name)):
+        assert proxy.upper() == f"<{name}>".upper()
+    with pytest.raises(AttributeError, match="missing"):
+        impl.LocalProxy(var, "inner.missing").upper()
