@@ -29,7 +29,6 @@ import math
 import operator
 import sys
 from contextvars import ContextVar
-from functools import lru_cache
 from keyword import iskeyword
 from types import GenericAlias
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union, final
@@ -68,6 +67,10 @@ def _attrgetter(name: str) -> Callable[[Any], Any]:
     name is data it must look up each time. (ASCII only: the compiler
     normalises other identifiers, which getattr does not.)
     """
+    if _PYPY and type(name) is str:
+        spelled = _SPELLED.get(name)
+        if spelled is not None:  # checked when it was made
+            return spelled
     getter = operator.attrgetter(name)
     if _PYPY and name.isascii() and all(
         part.isidentifier() and not iskeyword(part) for part in name.split(".")
@@ -76,10 +79,19 @@ def _attrgetter(name: str) -> Callable[[Any], Any]:
     return getter
 
 
-@lru_cache(maxsize=1024)
+# name -> its spelled getter; a plain dict (functools.lru_cache is Python code
+# on PyPy, slower than compiling), bounded in case of generated names.
+_SPELLED: Dict[str, Callable[[Any], Any]] = {}
+
+
 def _spelled_getter(name: str) -> Callable[[Any], Any]:
-    # name: dotted ASCII identifiers, checked above; one function per name.
-    return eval(f"lambda obj: obj.{name}")  # type: ignore[no-any-return]  # noqa: S307
+    # name: dotted ASCII identifiers, checked above.
+    getter = _SPELLED.get(name)
+    if getter is None:
+        getter = eval(f"lambda obj: obj.{name}")  # noqa: S307
+        if len(_SPELLED) < 1024:
+            _SPELLED[name] = getter
+    return getter
 
 
 @final
