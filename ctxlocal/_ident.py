@@ -20,6 +20,7 @@ Any other ident function keeps Werkzeug 1.0's behaviour: slots stay until
 
 from __future__ import annotations
 
+import itertools
 import sys
 import threading
 import weakref
@@ -57,13 +58,17 @@ class _ThreadReaper:
     CPython drops a thread's ``threading.local`` data while the thread shuts
     down, before its ident can go to a new thread. Interpreters that collect
     it later (PyPy) may run this after the ident was reused, so a store records
-    which reaper owns each slot and only the owner's death drops it.
+    which reaper owns each slot and only the owner's death drops it. It does
+    so by the reaper's ``serial``, unique for the process's life: an ``id()``
+    can come back once its object is gone, and costs PyPy a lookup of its own
+    on every read.
     """
 
-    __slots__ = ("ident", "stores", "__weakref__")
+    __slots__ = ("ident", "serial", "stores", "__weakref__")
 
     def __init__(self, ident: int) -> None:
         self.ident = ident
+        self.serial = _next_serial()
         # id(store) -> weak reference, so that a thread never keeps a local alive
         # and registering the same store twice costs nothing.
         self.stores: Dict[int, "weakref.ReferenceType[IdentStore]"] = {}
@@ -76,6 +81,7 @@ class _ThreadReaper:
 
 
 _reapers = threading.local()
+_next_serial = itertools.count().__next__
 # Whether a finished thread's threading.local data may outlive the reuse of
 # its ident (not on CPython, which drops it during the thread's shutdown).
 _LATE_THREAD_CLEANUP = sys.implementation.name != "cpython"
@@ -100,13 +106,16 @@ class IdentStore:
     ``{ident: slot}`` behind ``__storage__``.
     """
 
-    __slots__ = ("func", "data", "cells", "_reaped_by_thread", "_owners", "__weakref__")
+    __slots__ = ("func", "data", "cells", "_weak", "_reaped_by_thread", "_owners", "__weakref__")
 
     func: Callable[[], Any]
     data: MutableMapping[Any, Any]
     # The dict that holds the slots: ``data`` itself, or for greenlets the
-    # WeakKeyDictionary's own dict, keyed by weak references to them.
+    # WeakKeyDictionary's own dict, keyed by weak references to them, which
+    # _weak (weakref.ref, else None) makes: reading cells directly saves the
+    # WeakKeyDictionary's Python-level get.
     cells: Dict[Any, Any]
+    _weak: Optional[Callable[[Any], Any]]
 
     def __init__(self, func: Callable[[], Any]) -> None:
         if not callable(func):
@@ -115,19 +124,22 @@ class IdentStore:
             )
         self.func = func
         self._reaped_by_thread = func is threading.get_ident
-        # thread ident -> id of the _ThreadReaper of the thread that made the slot
+        # thread ident -> serial of the _ThreadReaper of the thread that made the slot
         self._owners: Dict[Any, int] = {}
         if func is _greenlet_getcurrent() and func is not None:
             greenlets: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
             self.data = greenlets
             self.cells = greenlets.data  # type: ignore[attr-defined]  # its own dict
+            self._weak = weakref.ref
         else:
             self.data = self.cells = {}
+            self._weak = None
 
     def get(self, default: Any = None) -> Any:
         """Return the current ident's slot, or ``default`` if it has none."""
         ident = self.func()
-        slot = self.data.get(ident)
+        weak = self._weak
+        slot = self.cells.get(ident if weak is None else weak(ident))
         if slot is None:
             return default
         if _LATE_THREAD_CLEANUP and self._reaped_by_thread and self._stale(ident):
@@ -136,7 +148,7 @@ class IdentStore:
 
     def _stale(self, ident: Any) -> bool:
         """Drop and report a slot left under ``ident`` by a finished thread."""
-        if self._owners.get(ident) == id(_thread_reaper()):
+        if self._owners.get(ident) == _thread_reaper().serial:
             return False
         self.data.pop(ident, None)
         self._owners.pop(ident, None)
@@ -144,7 +156,7 @@ class IdentStore:
 
     def release_thread(self, reaper: _ThreadReaper) -> None:
         """Drop the slot of the thread ``reaper`` belonged to, unless reused."""
-        if self._owners.get(reaper.ident) == id(reaper):
+        if self._owners.get(reaper.ident) == reaper.serial:
             self.data.pop(reaper.ident, None)
             del self._owners[reaper.ident]
 
@@ -152,7 +164,8 @@ class IdentStore:
         """Set the current ident's slot."""
         ident = self.func()
         cells = self.cells
-        key = ident if cells is self.data else weakref.ref(ident)
+        weak = self._weak
+        key = ident if weak is None else weak(ident)
         if _LATE_THREAD_CLEANUP and self._reaped_by_thread and key in cells:
             self._stale(ident)
         if key in cells:
@@ -163,7 +176,7 @@ class IdentStore:
         if self._reaped_by_thread:
             reaper = _thread_reaper()
             reaper.stores[id(self)] = weakref.ref(self)
-            self._owners[ident] = id(reaper)
+            self._owners[ident] = reaper.serial
         self.data[ident] = slot
 
     def discard(self) -> None:
