@@ -40,6 +40,10 @@ Method
   implementation, in an order that rotates from round to round, for
   ``--rounds`` rounds (15; 3 with ``--quick``). Drift of the machine's speed
   (other processes, frequency changes) thus hits every implementation alike.
+* ``--isolate`` measures each operation in an interpreter of its own
+  (:mod:`bench.isolated`), its implementations still interleaved there. The
+  PyPy tables use it: there the JIT code one operation's cases leave behind
+  changes how a later operation runs, so rows would depend on their order.
 * A sample is timed on the thread's CPU clock (``time.thread_time``) unless
   ``--timer wall`` asks for ``time.perf_counter``: on a shared machine, time
   the process spends waiting for a CPU would otherwise inflate long samples
@@ -83,6 +87,7 @@ from ctxlocal._implementations import CYTHON, PYTHON, requested
 from ctxlocal._implementations import compiled_supported as compiled_expected
 
 from . import impls as impls_module
+from .isolated import run_isolated
 from .ops import select, select_thread_counts
 from .report import environment, format_table, load_json, python_tag, write_chart, write_json
 from .runner import TIMERS, Result, Settings, empty_loop_ns, run_ops, run_threads
@@ -119,6 +124,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--timer", choices=sorted(TIMERS), default="cpu",
                         help="clock of the samples: CPU time (default; the thread's, or the"
                              " process's for the thread-scaling runs) or wall time")
+    parser.add_argument("--isolate", action="store_true",
+                        help="measure each operation in an interpreter of its own (PyPy: the"
+                             " JIT code of earlier cases would change later ones; see bench.isolated)")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--list", action="store_true", help="list the operations and exit")
     parser.add_argument("--output-dir", default=OUTPUT_DIR,
@@ -257,8 +265,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         _parser().error(f"no operation matches {patterns}; see --list")
     _progress(f"{len(ops)} operations + {len(counts)} thread counts on {', '.join(i.name for i in found)}")
     loop_ns = empty_loop_ns(settings)
-    results = run_ops(ops, found, settings, _progress)
-    results += run_threads(found, settings, _progress, counts)
+    if args.isolate:
+        results = run_isolated(ops, [impl.name for impl in found], settings, _progress, counts)
+    else:
+        results = run_ops(ops, found, settings, _progress)
+        results += run_threads(found, settings, _progress, counts)
 
     env = environment(found, missing, settings, args.quick, loop_ns)
     print(format_table(env, results, args.markdown), end="")

@@ -8,6 +8,7 @@
 #
 #   cpython  python3 (CPython 3.11 on Debian 12): every implementation, chart
 #   pypy     pypy3 (PyPy 7.3, Python 3.9), when installed: the pure module
+#            (PyPy runs pass --isolate: each operation in its own interpreter)
 #   sid      CPython 3.14 and PyPy 8 (Python 3.11) in the Debian sid root of
 #            ci/sid-root.sh (made on first use: debootstrap, root, ~2 minutes)
 #
@@ -29,7 +30,7 @@ for what in "$@"; do
             python3 -m bench.venv --chart --output-dir bench/results ;;
         pypy)
             if command -v pypy3 >/dev/null 2>&1; then
-                pypy3 -m bench.venv --output-dir bench/results
+                pypy3 -m bench.venv --isolate --output-dir bench/results
                 chart_from_json "$(pypy3 -c 'import sys; print("pypy%d.%d" % sys.version_info[:2])')"
             else
                 echo "pypy3 not found: no PyPy 7.3 figures (apt-get install pypy3 pypy3-venv)" >&2
@@ -37,7 +38,7 @@ for what in "$@"; do
         sid)
             bash ci/sid-root.sh >/dev/null
             bash ci/sid-root.sh run sh -c \
-                'python3.14 -m bench.venv --output-dir bench/results && pypy3 -m bench.venv --output-dir bench/results'
+                'python3.14 -m bench.venv --output-dir bench/results && pypy3 -m bench.venv --isolate --output-dir bench/results'
             chart_from_json 3.14
             chart_from_json pypy3.11 ;;
         *)

@@ -45,6 +45,23 @@ def test_run_writes_table_json_and_markdown(
     assert capsys.readouterr().out == markdown
 
 
+def test_isolate_measures_each_operation_in_a_child_interpreter(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main([*TINY, "--isolate", "--ops", "op:eq,create,threads-2*",
+                   "--output-dir", str(tmp_path)])
+    assert status == 0
+    out = capsys.readouterr()
+    assert "p == 42" in out.out and "LocalProxy(var, 'request')" in out.out and "threads" in out.out
+    assert out.err.count("its own interpreter") == 3  # two operations, then the threads
+    data = json.loads(next(tmp_path.glob("results-*.json")).read_text(encoding="utf-8"))
+    cells = {(r["op"], r["impl"]) for r in data["results"]}
+    expected = {(op.name, impl.name) for op in select(["op:eq", "create"]) for impl in IMPLS
+                if op.runs_on(impl)}
+    assert cells == expected | {("threads-2:read", impl.name) for impl in IMPLS}
+    assert all(len(r["samples_ns"]) == 2 for r in data["results"])
+
+
 def test_every_case_runs(capsys: pytest.CaptureFixture[str]) -> None:
     # A case that raises would make main() return 1 and list it under "errors".
     assert main(["--rounds", "1", "--sample-ms", "0.05", "--no-save"]) == 0
