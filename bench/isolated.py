@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import fields
 from typing import List, Optional, Sequence
 
 from . import impls as impls_module
@@ -42,7 +41,6 @@ def run_isolated(
     counts: Sequence[int] = THREAD_COUNTS,
 ) -> List[Result]:
     """Measure each of ``ops`` (then the ``counts`` thread runs) in a child interpreter."""
-    names = {f.name for f in fields(Result)}
     results: List[Result] = []
     targets = [op.name for op in ops] + ([THREADS] if counts else [])
     for index, target in enumerate(targets, 1):
@@ -50,8 +48,7 @@ def run_isolated(
         if target == THREADS:
             command.append(",".join(map(str, counts)))
         done = subprocess.run(command, stdout=subprocess.PIPE, check=True, text=True)
-        for item in json.loads(done.stdout):
-            results.append(Result(**{k: v for k, v in item.items() if k in names}))
+        results += [Result.from_json(item) for item in json.loads(done.stdout)]
         progress(f"[{index:2}/{len(targets)}] {target}: its own interpreter")
     return results
 

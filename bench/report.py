@@ -8,7 +8,6 @@ import platform
 import statistics
 import sys
 import time
-from dataclasses import fields
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ctxlocal._implementations import CYTHON, PYTHON
@@ -92,12 +91,11 @@ def load_json(path: str) -> Tuple[Dict[str, Any], List[Result]]:
     """Read what :func:`write_json` wrote, old names (``compiled``, ``pure``) as today's."""
     with open(path, encoding="utf-8") as file:
         data = json.load(file)
-    names = {f.name for f in fields(Result)}
     results = []
     for item in data["results"]:
-        kwargs = {k: v for k, v in item.items() if k in names}
-        kwargs["impl"] = _OLD_NAMES.get(kwargs["impl"], kwargs["impl"])
-        results.append(Result(**kwargs))
+        result = Result.from_json(item)
+        result.impl = _OLD_NAMES.get(result.impl, result.impl)
+        results.append(result)
     env = dict(data["environment"])
     env["implementations"] = _renamed(env["implementations"])
     env["missing"] = _renamed(env["missing"])

@@ -18,7 +18,7 @@ import statistics
 import sys
 import time
 from contextvars import Context
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from functools import partial
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 
@@ -95,6 +95,11 @@ class Result:
         if self.samples_ns:
             data.update(self.summary())
         return data
+
+    @classmethod
+    def from_json(cls, data: Dict[str, Any]) -> "Result":
+        """The result :meth:`to_json` gave (its summary left out: it is derived)."""
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
 
 def _timed(func: Callable[..., float], *args: Any) -> float:

@@ -27,6 +27,7 @@ __all__ = [
     "DESCRIPTORS",
     "GETATTRIBUTE",
     "PROXY_SHAPE",
+    "PYPY",
     "SHAPE_ENV_VAR",
     "WITH_LOOKS_UP_EXIT_FIRST",
     "proxy_shape",
@@ -110,7 +111,8 @@ SHAPE_ENV_VAR = "CTXLOCAL_PURE_PROXY"
 interpreter's, to measure one against the other. ``descriptors`` is refused on
 CPython (see :func:`proxy_shape`)."""
 
-_PYPY = sys.implementation.name == "pypy"
+PYPY: bool = sys.implementation.name == "pypy"
+"""Whether this is PyPy, whose JIT the pure module's proxy is shaped for."""
 
 
 def proxy_shape(environ: Optional[Mapping[str, str]] = None) -> str:
@@ -130,8 +132,8 @@ def proxy_shape(environ: Optional[Mapping[str, str]] = None) -> str:
     """
     setting = (os.environ if environ is None else environ).get(SHAPE_ENV_VAR)
     if not setting:
-        return DESCRIPTORS if _PYPY else GETATTRIBUTE
-    if setting == DESCRIPTORS and not _PYPY:
+        return DESCRIPTORS if PYPY else GETATTRIBUTE
+    if setting == DESCRIPTORS and not PYPY:
         raise ValueError(
             f"{SHAPE_ENV_VAR}={DESCRIPTORS}: only PyPy can use that shape (CPython"
             " swallows the errors of special-method lookups)"

@@ -27,7 +27,6 @@ from __future__ import annotations
 import copy
 import math
 import operator
-import sys
 from contextvars import ContextVar
 from keyword import iskeyword
 from types import GenericAlias
@@ -40,6 +39,7 @@ from ._interpreter import (
     ASYNC_WITH_LOOKS_UP_EXIT_FIRST,
     DESCRIPTORS,
     PROXY_SHAPE,
+    PYPY,
     WITH_LOOKS_UP_EXIT_FIRST,
 )
 from ._werkzeug_storage import LocalStorage, StackStorage, stack_items
@@ -54,9 +54,6 @@ _EMPTY_VALUES: Dict[str, Any] = {}
 _MISSING = object()
 
 
-_PYPY = sys.implementation.name == "pypy"
-
-
 def _spelled_or_attrgetter(name: str) -> Callable[[Any], Any]:
     """PyPy's ``_attrgetter``: for a name made of ASCII identifiers, a function
     whose code spells it out (``obj.request``), so that the JIT knows the name
@@ -69,32 +66,25 @@ def _spelled_or_attrgetter(name: str) -> Callable[[Any], Any]:
         if spelled is not None:  # checked when it was made
             return spelled
     getter = operator.attrgetter(name)
-    if name.isascii() and all(
+    if not name.isascii() or not all(
         part.isidentifier() and not iskeyword(part) for part in name.split(".")
     ):
-        return _spelled_getter(name)
-    return getter
+        return getter
+    spelled = eval(f"lambda obj: obj.{name}")  # noqa: S307 - dotted identifiers, checked
+    if len(_SPELLED) < 1024:  # bounded, in case of generated names
+        _SPELLED[name] = spelled
+    return spelled  # type: ignore[no-any-return]
 
 
 # name -> its spelled getter; a plain dict (functools.lru_cache is Python code
-# on PyPy, slower than compiling), bounded in case of generated names.
+# on PyPy, slower than compiling).
 _SPELLED: Dict[str, Callable[[Any], Any]] = {}
-
-
-def _spelled_getter(name: str) -> Callable[[Any], Any]:
-    # name: dotted ASCII identifiers, checked above.
-    getter = _SPELLED.get(name)
-    if getter is None:
-        getter = eval(f"lambda obj: obj.{name}")  # noqa: S307
-        if len(_SPELLED) < 1024:
-            _SPELLED[name] = getter
-    return getter
 
 
 # Validates the name ("attribute name must be a string") and follows dotted
 # names, as Werkzeug's proxies do; on CPython the C attrgetter is the fastest.
 _attrgetter: Callable[[str], Callable[[Any], Any]] = (
-    _spelled_or_attrgetter if _PYPY else operator.attrgetter
+    _spelled_or_attrgetter if PYPY else operator.attrgetter
 )
 
 
