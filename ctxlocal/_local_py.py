@@ -507,29 +507,55 @@ class LocalStack:
 # How a proxy reaches its object; fixed at construction.
 def _from_local(local: Local, name: str, message: str) -> Callable[[], Any]:
     first, dot, rest = name.partition(".")
-    if type(local) is not Local or first in _LOCAL_OWN:
-        get_name = _attrgetter(name)
+    # A name a plain Local does not define itself is one of its values.
+    stored = type(local) is Local and first not in _LOCAL_OWN
+    named = local._ctxlocal_named if stored else None
+    get_rest = _attrgetter(rest) if dot else None
 
-        def get_current() -> Any:
+    if named is not None:
+        # The name's variable, found once: the proxy reads it directly for as
+        # long as the local keeps its named storage (until an ident function
+        # is assigned, which replaces it for good).
+        var = named.vars.get(first) or named.new_var(first)
+
+        def get_named() -> Any:
             try:
-                return get_name(local)
+                if local._ctxlocal_named is named:
+                    obj = var.get(_MISSING)
+                    if obj is _MISSING:
+                        raise RuntimeError(message) from None
+                else:
+                    obj = _stored(local, first)
+                return obj if get_rest is None else get_rest(obj)
             except AttributeError:
                 raise RuntimeError(message) from None
 
-        return get_current
+        return get_named
 
-    # A plain Local has no attribute of that name, so getattr(local, first)
-    # would fail a normal lookup (raising) and then read the storage: read it.
-    get_rest = _attrgetter(rest) if dot else None
+    if stored and not PYPY:
+        # getattr(local, first) would fail a normal lookup (raising, on
+        # CPython 3.11) before it read the storage: read the storage. (PyPy
+        # is better off with the getter below, which hands the local's
+        # __getattr__ a name its JIT knows.)
 
-    def get_stored() -> Any:
+        def get_stored() -> Any:
+            try:
+                obj = _stored(local, first)
+                return obj if get_rest is None else get_rest(obj)
+            except AttributeError:
+                raise RuntimeError(message) from None
+
+        return get_stored
+
+    get_name = _attrgetter(name)
+
+    def get_current() -> Any:
         try:
-            obj = _stored(local, first)
-            return obj if get_rest is None else get_rest(obj)
+            return get_name(local)
         except AttributeError:
             raise RuntimeError(message) from None
 
-    return get_stored
+    return get_current
 
 
 def _from_stack(
@@ -552,10 +578,29 @@ def _from_stack(
     return get_current
 
 
+def _identity(obj: Any) -> Any:
+    return obj
+
+
 def _from_var(
     var: ContextVar[Any], get_name: Optional[Callable[[Any], Any]], message: str
 ) -> Callable[[], Any]:
     # var.get() with no argument, so that the var's own default applies.
+    if PYPY:
+        # PyPy's JIT finds var.get for nothing and pays for a bound method
+        # kept in the closure (CPython the other way round); and it inlines
+        # get_name, so one function serves both cases.
+        get_name = get_name or _identity
+
+        def get_current_pypy() -> Any:
+            try:
+                obj = var.get()
+            except LookupError:
+                raise RuntimeError(message) from None
+            return get_name(obj)
+
+        return get_current_pypy
+
     get = var.get
 
     if get_name is None:
