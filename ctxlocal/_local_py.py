@@ -27,7 +27,7 @@ from __future__ import annotations
 import copy
 import math
 import operator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from keyword import iskeyword
 from types import GenericAlias
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union, final
@@ -52,6 +52,8 @@ __all__ = ["Local", "LocalProxy", "LocalStack", "StackView"]
 # Read-only stand-ins for "nothing stored yet": writers always copy first.
 _EMPTY_VALUES: Dict[str, Any] = {}
 _MISSING = object()
+# What a token's old_value is when the variable had no value in the context.
+_UNSET = Token.MISSING
 
 
 def _spelled_or_attrgetter(name: str) -> Callable[[Any], Any]:
@@ -235,14 +237,13 @@ class Local:
                 var = named.vars[name]
             except KeyError:
                 var = named.new_var(name)
-            old = var.get(_MISSING)
-            if old is value:
-                return  # setting it again would change nothing
-            if old is _MISSING:
+            # What the token says the name held costs no lookup of its own
+            # (PyPy walks its context map for each).
+            old = var.set(value).old_value
+            if old is _MISSING or old is _UNSET:
                 names = named.names.get()
                 if not names or names[-1] != name:  # else last already
                     named.note_added(name)
-            var.set(value)
             return
         storage = self._ctxlocal_storage
         if type(storage) is IdentStore:
@@ -261,10 +262,13 @@ class Local:
         vars = self._ctxlocal_vars
         if vars is not None:
             var = vars.get(name)
-            if var is None or var.get(_MISSING) is _MISSING:
-                raise AttributeError(name)
-            var.set(_MISSING)  # names keeps it, absent, until it comes back
-            return
+            if var is not None:
+                token = var.set(_MISSING)  # names keeps it, absent, until it comes back
+                old = token.old_value
+                if old is not _MISSING and old is not _UNSET:
+                    return
+                var.reset(token)  # it was absent: leave it as it was
+            raise AttributeError(name)
         storage = self._ctxlocal_storage
         values = storage.get(_EMPTY_VALUES)
         if name not in values:
