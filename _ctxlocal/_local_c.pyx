@@ -66,7 +66,7 @@ from types import GenericAlias
 
 from ctxlocal._datamodel import FORWARDED_NAMES, read_special
 from ctxlocal._foreign import adopt
-from ctxlocal._ident import IdentStore, default_ident_func
+from ctxlocal._ident import SLOT, default_ident_func, ident_store
 from ctxlocal._interpreter import ASYNC_WITH_LOOKS_UP_EXIT_FIRST, WITH_LOOKS_UP_EXIT_FIRST
 from ctxlocal._werkzeug_storage import LocalStorage, StackStorage, stack_items
 
@@ -119,6 +119,7 @@ cdef object _MISSING = object()
 cdef object _ContextVar = ContextVar
 cdef bint _WITH_EXIT_FIRST = WITH_LOOKS_UP_EXIT_FIRST
 cdef bint _ASYNC_WITH_EXIT_FIRST = ASYNC_WITH_LOOKS_UP_EXIT_FIRST
+cdef Py_ssize_t _SLOT = SLOT  # where an ident store's cell holds the slot
 
 
 # ---------------------------------------------------------------- storage ---
@@ -164,17 +165,17 @@ cdef _GetCurrentGreenlet _load_greenlet_getcurrent():
 cdef class _IdentSlots:
     """A local's ident-mode storage, read in C; written through ``IdentStore``."""
 
-    cdef readonly object store   # ctxlocal._ident.IdentStore
+    cdef readonly object store   # a ctxlocal._ident.IdentStore
     cdef object func
-    cdef dict data               # the dict that holds the slots
+    cdef dict data               # the dict that holds the cells ([slot, owner] lists)
     cdef bint weak               # keys of data are weak references to the idents
     cdef _GetCurrentGreenlet getcurrent  # set when func is greenlet.getcurrent
 
     def __cinit__(self, func):
-        self.store = IdentStore(func)
+        self.store = ident_store(func)
         self.func = func
         self.data = self.store.cells
-        self.weak = self.store.cells is not self.store.data
+        self.weak = self.store.weak_keys
         if self.weak:  # keyed by greenlets: func is greenlet.getcurrent
             self.getcurrent = _load_greenlet_getcurrent()
 
@@ -197,19 +198,19 @@ cdef class _IdentSlots:
     @cython.final
     cdef inline object get(self):
         """The current ident's slot, or None."""
-        cdef PyObject *slot = PyDict_GetItemWithError(self.data, self.key())
-        if slot == NULL:
+        cdef PyObject *cell = PyDict_GetItemWithError(self.data, self.key())
+        if cell == NULL:
             return None
-        return <object>slot
+        return (<list>cell)[_SLOT]
 
     @cython.final
     cdef inline void set(self, object slot) except *:
         """Set the current ident's slot (IdentStore.set, in C for an existing one)."""
-        key = self.key()
-        if PyDict_Contains(self.data, key):
-            PyDict_SetItem(self.data, key, slot)
+        cdef PyObject *cell = PyDict_GetItemWithError(self.data, self.key())
+        if cell != NULL:
+            (<list>cell)[_SLOT] = slot
         else:
-            self.store.set(slot)  # a new slot: IdentStore arranges its release
+            self.store.set(slot)  # a new cell: the store arranges its release
 
     @cython.final
     cdef inline void discard(self) except *:

@@ -34,7 +34,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union, 
 
 from ._datamodel import FORWARDED_NAMES, READERS, read_special
 from ._foreign import adopt
-from ._ident import IdentStore, default_ident_func
+from ._ident import IdentStore, default_ident_func, ident_store
 from ._interpreter import (
     ASYNC_WITH_LOOKS_UP_EXIT_FIRST,
     DESCRIPTORS,
@@ -209,7 +209,7 @@ class Local:
         storage = self._ctxlocal_storage
         if type(storage) is NamedValues:
             storage.clear()
-        elif type(storage) is IdentStore:
+        elif isinstance(storage, IdentStore):
             storage.discard()
         else:
             storage.set({})
@@ -228,7 +228,9 @@ class Local:
         return value
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in _LOCAL_PROPERTIES:
+        # The two properties go to the class. (Two comparisons: PyPy's JIT
+        # folds them for a name it knows, where it would look a set up.)
+        if name == "__ident_func__" or name == "__storage__":
             object.__setattr__(self, name, value)
             return
         named = self._ctxlocal_named
@@ -246,13 +248,13 @@ class Local:
                     named.note_added(name)
             return
         storage = self._ctxlocal_storage
-        if type(storage) is IdentStore:
+        if isinstance(storage, IdentStore):
             # Ident mode knows no copied contexts: change the slot in place.
             slot = storage.get(None)
             if slot is None:
-                storage.set({name: value})
-            else:
-                slot[name] = value
+                slot = _new_values()
+                storage.set(slot)
+            slot[name] = value
             return
         values = storage.get(_EMPTY_VALUES).copy()
         values[name] = value
@@ -273,7 +275,7 @@ class Local:
         values = storage.get(_EMPTY_VALUES)
         if name not in values:
             raise AttributeError(name)
-        if type(storage) is IdentStore:
+        if isinstance(storage, IdentStore):
             del values[name]
             return
         values = values.copy()
@@ -306,7 +308,7 @@ class Local:
         dict holding the current context's values under the current ident.
         """
         storage = self._ctxlocal_storage
-        if type(storage) is IdentStore:
+        if isinstance(storage, IdentStore):
             return storage.data
         return {default_ident_func()(): dict(self._values())}
 
@@ -317,8 +319,6 @@ class Local:
         return LocalStorage(self)
 
 
-# Names a Local's __setattr__ hands to the class instead of storing them.
-_LOCAL_PROPERTIES = frozenset({"__ident_func__", "__storage__"})
 # What a normal lookup finds on a plain Local.
 _LOCAL_OWN = frozenset(vars(object)) | frozenset(vars(Local))
 
@@ -329,16 +329,26 @@ _stored = Local.__getattr__
 
 
 def _ident_func(storage: Any) -> Callable[[], Any]:
-    if type(storage) is IdentStore:
+    if isinstance(storage, IdentStore):
         return storage.func
     return default_ident_func()
 
 
 def _ident_storage(storage: Any, func: Callable[[], Any]) -> IdentStore:
     """The storage after assigning ``func`` as the ident function."""
-    if type(storage) is IdentStore and storage.func is func:
+    if isinstance(storage, IdentStore) and storage.func is func:
         return storage
-    return IdentStore(func)
+    return ident_store(func)
+
+
+class _Values:
+    """What a ``Local``'s ident-mode slot is on PyPy: an instance's ``__dict__``."""
+
+
+# A new, empty ident-mode slot for a Local. PyPy's JIT reads an instance's
+# __dict__ as it reads attributes, for next to nothing, where each lookup in a
+# plain dict costs it several ns; on CPython a plain dict is the fastest.
+_new_values: Callable[[], Dict[str, Any]] = (lambda: _Values().__dict__) if PYPY else dict
 
 
 class StackView:
@@ -433,7 +443,7 @@ class LocalStack:
 
     def __release_local__(self) -> None:
         storage = self._ctxlocal_storage
-        if type(storage) is IdentStore:
+        if isinstance(storage, IdentStore):
             storage.discard()
         else:
             storage.set(None)
@@ -498,7 +508,7 @@ class LocalStack:
     def __storage__(self) -> Dict[Any, Dict[str, List[Any]]]:
         """``{ident: {"stack": [items]}}``, a snapshot (Werkzeug <= 1.0 layout)."""
         storage = self._ctxlocal_storage
-        if type(storage) is IdentStore:
+        if isinstance(storage, IdentStore):
             items = [(ident, top) for ident, top in list(storage.data.items()) if top]
         else:
             node = storage.get(None)

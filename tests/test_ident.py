@@ -13,6 +13,7 @@ import greenlet
 import pytest
 
 from _impls import Implementation
+from ctxlocal._ident import ident_store
 
 
 class Ident:
@@ -280,6 +281,144 @@ def test_scoped_registry_keyed_by_the_stack_ident(impl: Implementation) -> None:
         assert first is second
         assert first is not main
     assert len({id(first) for first, _ in in_greenlets}) == 3
+
+
+# Changes through __storage__ reach code that read before -----------------------------
+# A thread (or greenlet) keeps its own slot at hand once it has read it: what
+# is changed through __storage__ must still be what the next read sees.
+
+IDENT_FUNCS = {"thread": threading.get_ident, "greenlet": greenlet.getcurrent}
+
+
+@pytest.mark.parametrize("kind", sorted(IDENT_FUNCS))
+def test_storage_changes_reach_the_next_read(impl: Implementation, kind: str) -> None:
+    func = IDENT_FUNCS[kind]
+    local = impl.Local()
+    local.__ident_func__ = func
+    proxy = local("value")
+    local.value = 1
+    assert local.value == 1
+    assert proxy == 1
+    me = func()
+    # As Werkzeug 0.x's LocalManager.cleanup released a local.
+    assert local.__storage__.pop(me) == {"value": 1}
+    with pytest.raises(AttributeError):
+        local.value
+    assert not proxy
+    local.value = 2
+    assert local.__storage__ == {me: {"value": 2}}
+    local.__storage__[me] = {"value": "planted"}
+    assert local.value == "planted"
+    local.other = 3
+    assert local.__storage__[me] == {"value": "planted", "other": 3}
+    local.__storage__.clear()
+    assert list(local) == []
+    assert not hasattr(local, "other")
+    impl.release_local(local)
+    local.value = 4
+    assert dict(local) == {"value": 4}
+
+
+@pytest.mark.parametrize("kind", sorted(IDENT_FUNCS))
+def test_stack_storage_changes_reach_the_next_read(impl: Implementation, kind: str) -> None:
+    stack = impl.LocalStack()
+    stack.__ident_func__ = IDENT_FUNCS[kind]
+    stack.push(1)
+    assert stack.top == 1
+    stack.__release_local__()
+    assert stack.top is None
+    stack.push(2)
+    stack._storage.set(["a", "b"])
+    assert stack.top == "b"
+    assert stack.pop() == "b"
+    assert stack.__storage__ == {IDENT_FUNCS[kind](): {"stack": ["a"]}}
+
+
+def test_storage_cleared_from_another_thread(impl: Implementation) -> None:
+    local = impl.Local()
+    local.__ident_func__ = threading.get_ident
+    wrote, cleared = threading.Event(), threading.Event()
+    seen: List[Any] = []
+
+    def worker() -> None:
+        local.value = "worker"
+        seen.append(local.value)
+        wrote.set()
+        cleared.wait(10)
+        seen.append(getattr(local, "value", "released"))
+        local.value = "again"
+        seen.append(local.value)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    wrote.wait(10)
+    local.value = "main"
+    assert local.__storage__.pop(thread.ident) == {"value": "worker"}
+    cleared.set()
+    thread.join()
+    assert seen == ["worker", "released", "again"]
+    assert local.value == "main"
+
+
+def test_a_slot_planted_for_a_thread_is_read_there(impl: Implementation) -> None:
+    local = impl.Local()
+    local.__ident_func__ = threading.get_ident
+    planted = threading.Event()
+    seen: List[Any] = []
+
+    def worker() -> None:
+        planted.wait(10)
+        seen.append(local.value)
+        local.value = "written"
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    slot = {"value": "planted"}
+    local.__storage__[thread.ident] = slot
+    planted.set()
+    thread.join()
+    assert seen == ["planted"]
+    # Written in place, as Werkzeug 1.0 did; a planted slot stays until
+    # released, as every slot did there.
+    assert slot == {"value": "written"}
+    assert local.__storage__[thread.ident] is slot
+
+
+def test_greenlets_of_one_thread_read_their_own_slots(impl: Implementation) -> None:
+    local = impl.Local()
+    local.__ident_func__ = greenlet.getcurrent
+    stack = impl.LocalStack()
+    stack.__ident_func__ = greenlet.getcurrent
+    local.value = "main"
+    stack.push("main")
+
+    def run(name: str) -> List[Any]:
+        local.value = name
+        stack.push(name)
+        seen = [local.value, stack.top]
+        greenlet.getcurrent().parent.switch()
+        seen += [local.value, stack.pop(), stack.top]
+        return seen
+
+    first, second = greenlet.greenlet(run), greenlet.greenlet(run)
+    first.switch("first")
+    second.switch("second")
+    assert (local.value, stack.top) == ("main", "main")
+    assert first.switch() == ["first", "first", "first", "first", None]
+    assert second.switch() == ["second", "second", "second", "second", None]
+    assert (local.value, stack.top) == ("main", "main")
+
+
+def test_a_thread_does_not_take_a_finished_threads_slot() -> None:
+    """PyPy may run a finished thread's reaper after its ident went to a new
+    thread: a slot another thread made under this ident is not this one's."""
+    store = ident_store(threading.get_ident)
+    store.cells[threading.get_ident()] = ["left behind", -1]  # no live reaper has -1
+    assert store.get("nothing") == "nothing"
+    assert store.data == {}
+    store.set("mine")
+    assert store.get() == "mine"
+    assert dict(store.data) == {threading.get_ident(): "mine"}
 
 
 # Automatic release -----------------------------------------------------------------
