@@ -518,7 +518,10 @@ class LocalStack:
         }
 
 
-# How a proxy reaches its object; fixed at construction.
+# How a proxy reaches its object; fixed at construction. The getters carry
+# type comments, not annotations: CPython 3.14 builds a nested function's
+# annotations every time it makes the function, which cost a sixth of making
+# a proxy.
 def _from_local(local: Local, name: str, message: str) -> Callable[[], Any]:
     first, dot, rest = name.partition(".")
     # A name a plain Local does not define itself is one of its values.
@@ -532,7 +535,7 @@ def _from_local(local: Local, name: str, message: str) -> Callable[[], Any]:
         # is assigned, which replaces it for good).
         var = named.vars.get(first) or named.new_var(first)
 
-        def get_named() -> Any:
+        def get_named():  # type: () -> Any
             try:
                 if local._ctxlocal_named is named:
                     obj = var.get(_MISSING)
@@ -552,7 +555,7 @@ def _from_local(local: Local, name: str, message: str) -> Callable[[], Any]:
         # is better off with the getter below, which hands the local's
         # __getattr__ a name its JIT knows.)
 
-        def get_stored() -> Any:
+        def get_stored():  # type: () -> Any
             try:
                 obj = _stored(local, first)
                 return obj if get_rest is None else get_rest(obj)
@@ -563,7 +566,7 @@ def _from_local(local: Local, name: str, message: str) -> Callable[[], Any]:
 
     get_name = _attrgetter(name)
 
-    def get_current() -> Any:
+    def get_current():  # type: () -> Any
         try:
             return get_name(local)
         except AttributeError:
@@ -575,7 +578,7 @@ def _from_local(local: Local, name: str, message: str) -> Callable[[], Any]:
 def _from_stack(
     stack: LocalStack, get_name: Optional[Callable[[Any], Any]], message: str
 ) -> Callable[[], Any]:
-    def get_current() -> Any:
+    def get_current():  # type: () -> Any
         # The top node, read here rather than through a method (a call).
         node = stack._ctxlocal_storage.get(None)
         if node is not None and type(node) is not tuple:
@@ -606,7 +609,7 @@ def _from_var(
         # get_name, so one function serves both cases.
         get_name = get_name or _identity
 
-        def get_current_pypy() -> Any:
+        def get_current_pypy():  # type: () -> Any
             try:
                 obj = var.get()
             except LookupError:
@@ -619,7 +622,7 @@ def _from_var(
 
     if get_name is None:
 
-        def get_current() -> Any:
+        def get_current():  # type: () -> Any
             try:
                 return get()
             except LookupError:
@@ -627,7 +630,7 @@ def _from_var(
 
     else:
 
-        def get_current() -> Any:
+        def get_current():  # type: () -> Any
             try:
                 obj = get()
             except LookupError:
@@ -704,8 +707,8 @@ class LocalProxy:
         unbound_message: Optional[str] = None,
     ) -> None:
         wrapped, get_current = _target(local, name, unbound_message)
-        _object_setattr(self, "_ctxlocal_wrapped", wrapped)
-        _object_setattr(self, "_ctxlocal_get", get_current)
+        _SET_WRAPPED(self, wrapped)
+        _SET_GET(self, get_current)
 
     def _get_current_object(self) -> Any:
         """Return the object this proxy is bound to; ``RuntimeError`` if unbound.
@@ -1055,9 +1058,12 @@ class LocalProxy:
     # END GENERATED
 
 
-# Slot readers that bypass LocalProxy.__getattribute__.
+# Slot readers that bypass LocalProxy.__getattribute__, and writers that
+# skip the lookup object.__setattr__ makes first.
 _GET = LocalProxy.__dict__["_ctxlocal_get"].__get__
 _WRAPPED = LocalProxy.__dict__["_ctxlocal_wrapped"].__get__
+_SET_GET = LocalProxy.__dict__["_ctxlocal_get"].__set__
+_SET_WRAPPED = LocalProxy.__dict__["_ctxlocal_wrapped"].__set__
 
 # How a normal lookup on a proxy resolves a name found on its type: the
 # proxy's own attribute, or a special name that goes to the target.
