@@ -56,38 +56,84 @@ _MISSING = object()
 _UNSET = Token.MISSING
 
 
-def _spelled_or_attrgetter(name: str) -> Callable[[Any], Any]:
-    """PyPy's ``_attrgetter``: for a name made of ASCII identifiers, a function
-    whose code spells it out (``obj.request``), so that the JIT knows the name
-    and finds the attribute as fast as hand-written code, where attrgetter's
-    name is data it must look up each time. (ASCII only: the compiler
-    normalises other identifiers, which getattr does not.)
+def _spelled(source: Callable[[str], str], name: Optional[str], cache: Dict[Optional[str], Any]) -> Any:
+    """What ``source(attr)`` defines as ``made``, ``attr`` being the attribute
+    access ``.name`` (empty for ``None``), compiled once per name and kept in
+    ``cache``; ``None`` for a name that is not a dotted string of ASCII
+    identifiers (the compiler normalises other identifiers, which getattr
+    does not).
+
+    Code that spells a name out reads it as hand-written code does: PyPy's
+    JIT knows the name, where a name handed to ``operator.attrgetter`` is
+    data it looks up on every read, and CPython's specialised attribute
+    lookup skips attrgetter's call.
     """
-    if type(name) is str:
-        spelled = _SPELLED.get(name)
-        if spelled is not None:  # checked when it was made
-            return spelled
-    getter = operator.attrgetter(name)
-    if not name.isascii() or not all(
-        part.isidentifier() and not iskeyword(part) for part in name.split(".")
+    made = cache.get(name) if name is None or type(name) is str else None
+    if made is not None:
+        return made
+    if name is not None and (
+        type(name) is not str
+        or not name.isascii()
+        or not all(part.isidentifier() and not iskeyword(part) for part in name.split("."))
     ):
-        return getter
-    spelled = eval(f"lambda obj: obj.{name}")  # noqa: S307 - dotted identifiers, checked
-    if len(_SPELLED) < 1024:  # bounded, in case of generated names
-        _SPELLED[name] = spelled
-    return spelled  # type: ignore[no-any-return]
+        return None
+    namespace: Dict[str, Any] = {}
+    exec(source("" if name is None else f".{name}"), namespace)  # noqa: S102 - identifiers, checked
+    made = namespace["made"]
+    if len(cache) < 1024:  # bounded, in case of generated names
+        cache[name] = made
+    return made
 
 
-# name -> its spelled getter; a plain dict (functools.lru_cache is Python code
-# on PyPy, slower than compiling).
-_SPELLED: Dict[str, Callable[[Any], Any]] = {}
+def _attr_reader(attr: str) -> str:
+    """A function reading an attribute, its name spelled out (PyPy's choice)."""
+    return f"made = lambda obj: obj{attr}"
 
 
-# Validates the name ("attribute name must be a string") and follows dotted
-# names, as Werkzeug's proxies do; on CPython the C attrgetter is the fastest.
+# name -> its reader; plain dicts (functools.lru_cache is Python code on
+# PyPy, slower than compiling), here and below.
+_ATTR_READERS: Dict[Optional[str], Callable[[Any], Any]] = {}
+
+
+def _spelled_reader(name: str) -> Callable[[Any], Any]:
+    """PyPy's ``_attrgetter``: the name spelled out where it can be."""
+    reader = _spelled(_attr_reader, name, _ATTR_READERS)
+    return operator.attrgetter(name) if reader is None else reader
+
+
+# A function reading the (dotted) attribute ``name`` of an object, as
+# operator.attrgetter(name) does (and its TypeError for a non-string, which
+# Werkzeug's proxies raise); on CPython the C attrgetter is the fastest.
 _attrgetter: Callable[[str], Callable[[Any], Any]] = (
-    _spelled_or_attrgetter if PYPY else operator.attrgetter
+    _spelled_reader if PYPY else operator.attrgetter
 )
+
+
+def _var_getter(attr: str) -> str:
+    """A function making the getter of a proxy of a ContextVar (``var.get()``
+    with no argument, so that the var's own default applies), or of its
+    attribute, the name spelled out. CPython calls a bound method kept in the
+    closure faster than it looks ``var.get`` up; PyPy's JIT the other way
+    round. (CPython 3.14 also runs ``return get()`` in the ``try`` faster.)"""
+    get = "var.get()" if PYPY else "get()"
+    if attr:  # the attribute is read outside the try, as Werkzeug's proxy does
+        read, after = f"obj = {get}", f"        return obj{attr}\n"
+    else:
+        read, after = f"return {get}", ""
+    return (
+        "def made(var, message):\n"
+        + ("" if PYPY else "    get = var.get\n")
+        + "    def get_current():\n"
+        + "        try:\n"
+        + f"            {read}\n"
+        + "        except LookupError:\n"
+        + "            raise RuntimeError(message) from None\n"
+        + after
+        + "    return get_current\n"
+    )
+
+
+_VAR_GETTERS: Dict[Optional[str], Callable[[ContextVar[Any], str], Callable[[], Any]]] = {}
 
 
 @final
@@ -595,49 +641,21 @@ def _from_stack(
     return get_current
 
 
-def _identity(obj: Any) -> Any:
-    return obj
+def _from_var(var: ContextVar[Any], name: Optional[str], message: str) -> Callable[[], Any]:
+    make = _spelled(_var_getter, name, _VAR_GETTERS)
+    if make is not None:
+        return make(var, message)  # type: ignore[no-any-return]
+    # A name that cannot be spelled out (or not a string: TypeError).
+    get_name = _attrgetter(name)  # type: ignore[arg-type]
 
+    def get_named():  # type: () -> Any
+        try:
+            obj = var.get()
+        except LookupError:
+            raise RuntimeError(message) from None
+        return get_name(obj)
 
-def _from_var(
-    var: ContextVar[Any], get_name: Optional[Callable[[Any], Any]], message: str
-) -> Callable[[], Any]:
-    # var.get() with no argument, so that the var's own default applies.
-    if PYPY:
-        # PyPy's JIT finds var.get for nothing and pays for a bound method
-        # kept in the closure (CPython the other way round); and it inlines
-        # get_name, so one function serves both cases.
-        get_name = get_name or _identity
-
-        def get_current_pypy():  # type: () -> Any
-            try:
-                obj = var.get()
-            except LookupError:
-                raise RuntimeError(message) from None
-            return get_name(obj)
-
-        return get_current_pypy
-
-    get = var.get
-
-    if get_name is None:
-
-        def get_current():  # type: () -> Any
-            try:
-                return get()
-            except LookupError:
-                raise RuntimeError(message) from None
-
-    else:
-
-        def get_current():  # type: () -> Any
-            try:
-                obj = get()
-            except LookupError:
-                raise RuntimeError(message) from None
-            return get_name(obj)
-
-    return get_current
+    return get_named
 
 
 def _from_callable(
@@ -652,11 +670,11 @@ def _target(
     local: Any, name: Optional[str], unbound_message: Optional[str]
 ) -> Tuple[Any, Callable[[], Any]]:
     """What a proxy of ``local`` wraps, and the function that returns its object."""
-    get_name = None if name is None else _attrgetter(name)
     if unbound_message is None:
         unbound_message = "object is not bound"
     if isinstance(local, ContextVar):
-        return local, _from_var(local, get_name, unbound_message)
+        return local, _from_var(local, name, unbound_message)
+    get_name = None if name is None else _attrgetter(name)
     local = adopt(local, Local, LocalStack) or local
     if isinstance(local, Local):
         if name is None:
