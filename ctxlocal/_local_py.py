@@ -747,6 +747,8 @@ class LocalProxy:
             # The common case first: a plain proxy, a name it forwards.
             if name not in _BASE_LOOKUP:
                 return getattr(_GET(self)(), name)
+            if name == "_get_current_object":  # the next most common: a string test
+                return _GET(self)
             found: Optional[str] = _BASE_LOOKUP[name]
         else:
             found = _lookup(type(self), name)
