@@ -575,6 +575,13 @@ def _from_local(local: Local, name: str, message: str) -> Callable[[], Any]:
     named = local._ctxlocal_named if stored else None
     get_rest = _attrgetter(rest) if dot else None
 
+    def get_stored():  # type: () -> Any
+        try:
+            obj = _stored(local, first)
+            return obj if get_rest is None else get_rest(obj)
+        except AttributeError:
+            raise RuntimeError(message) from None
+
     if named is not None:
         # The name's variable, found once: the proxy reads it directly for as
         # long as the local keeps its named storage (until an ident function
@@ -582,14 +589,15 @@ def _from_local(local: Local, name: str, message: str) -> Callable[[], Any]:
         var = named.vars.get(first) or named.new_var(first)
 
         def get_named():  # type: () -> Any
+            if local._ctxlocal_named is not named:
+                return get_stored()
+            obj = var.get(_MISSING)
+            if obj is _MISSING:
+                raise RuntimeError(message) from None
+            if get_rest is None:
+                return obj
             try:
-                if local._ctxlocal_named is named:
-                    obj = var.get(_MISSING)
-                    if obj is _MISSING:
-                        raise RuntimeError(message) from None
-                else:
-                    obj = _stored(local, first)
-                return obj if get_rest is None else get_rest(obj)
+                return get_rest(obj)
             except AttributeError:
                 raise RuntimeError(message) from None
 
@@ -600,14 +608,6 @@ def _from_local(local: Local, name: str, message: str) -> Callable[[], Any]:
         # CPython 3.11) before it read the storage: read the storage. (PyPy
         # is better off with the getter below, which hands the local's
         # __getattr__ a name its JIT knows.)
-
-        def get_stored():  # type: () -> Any
-            try:
-                obj = _stored(local, first)
-                return obj if get_rest is None else get_rest(obj)
-            except AttributeError:
-                raise RuntimeError(message) from None
-
         return get_stored
 
     get_name = _attrgetter(name)
