@@ -56,7 +56,9 @@ _MISSING = object()
 _UNSET = Token.MISSING
 
 
-def _spelled(source: Callable[[str], str], name: Optional[str], cache: Dict[Optional[str], Any]) -> Any:
+def _spelled(
+    source: Callable[[str], str], name: Optional[str], cache: Dict[Optional[str], Any]
+) -> Any:
     """What ``source(attr)`` defines as ``made``, ``attr`` being the attribute
     access ``.name`` (empty for ``None``), compiled once per name and kept in
     ``cache``; ``None`` for a name that is not a dotted string of ASCII
@@ -575,13 +577,6 @@ def _from_local(local: Local, name: str, message: str) -> Callable[[], Any]:
     named = local._ctxlocal_named if stored else None
     get_rest = _attrgetter(rest) if dot else None
 
-    def get_stored():  # type: () -> Any
-        try:
-            obj = _stored(local, first)
-            return obj if get_rest is None else get_rest(obj)
-        except AttributeError:
-            raise RuntimeError(message) from None
-
     if named is not None:
         # The name's variable, found once: the proxy reads it directly for as
         # long as the local keeps its named storage (until an ident function
@@ -590,7 +585,7 @@ def _from_local(local: Local, name: str, message: str) -> Callable[[], Any]:
 
         def get_named():  # type: () -> Any
             if local._ctxlocal_named is not named:
-                return get_stored()
+                return _storage_reader(local, first, get_rest, message)()
             obj = var.get(_MISSING)
             if obj is _MISSING:
                 raise RuntimeError(message) from None
@@ -608,7 +603,7 @@ def _from_local(local: Local, name: str, message: str) -> Callable[[], Any]:
         # CPython 3.11) before it read the storage: read the storage. (PyPy
         # is better off with the getter below, which hands the local's
         # __getattr__ a name its JIT knows.)
-        return get_stored
+        return _storage_reader(local, first, get_rest, message)
 
     get_name = _attrgetter(name)
 
@@ -619,6 +614,21 @@ def _from_local(local: Local, name: str, message: str) -> Callable[[], Any]:
             raise RuntimeError(message) from None
 
     return get_current
+
+
+def _storage_reader(
+    local: Local, first: str, get_rest: Optional[Callable[[Any], Any]], message: str
+) -> Callable[[], Any]:
+    """The getter that reads ``first`` from a plain Local's storage, then ``get_rest``."""
+
+    def get_stored():  # type: () -> Any
+        try:
+            obj = _stored(local, first)
+            return obj if get_rest is None else get_rest(obj)
+        except AttributeError:
+            raise RuntimeError(message) from None
+
+    return get_stored
 
 
 def _from_stack(

@@ -7,6 +7,7 @@ import gc
 import subprocess
 import sys
 import threading
+import types
 from typing import Any, Callable, Dict, List
 
 import greenlet
@@ -146,6 +147,22 @@ def test_stack_is_keyed_by_the_ident(impl: Implementation) -> None:
     assert stack.pop() == 2
     assert stack.pop() == 1
     assert stack.pop() is None
+
+
+def test_proxies_made_before_the_switch_read_the_ident_storage(impl: Implementation) -> None:
+    local = impl.Local()
+    proxy = local("value")
+    dotted = local("obj.attr")
+    local.value = "context"
+    assert proxy == "context"
+    local.__ident_func__ = Ident()
+    assert not proxy
+    with pytest.raises(RuntimeError, match="^object is not bound$"):
+        dotted._get_current_object()
+    local.value = "ident"
+    local.obj = types.SimpleNamespace(attr=1)
+    assert proxy == "ident"
+    assert dotted == 1
 
 
 def test_switching_to_ident_mode_starts_empty(impl: Implementation) -> None:
