@@ -36,7 +36,7 @@ import threading
 import weakref
 from typing import Any, Callable, Dict, Iterator, List, MutableMapping, Optional
 
-__all__ = ["GONE", "IdentSlots", "IdentStore", "default_ident_func", "ident_store"]
+__all__ = ["GONE", "SLOT", "IdentSlots", "IdentStore", "default_ident_func", "ident_store"]
 
 _default_ident_func: Optional[Callable[[], Any]] = None
 
