@@ -1,11 +1,19 @@
 """Build script: compiles the Cython implementation on CPython with a GIL.
 
-The extension is skipped on other interpreters, on free-threaded CPython
-(the compiled module relies on the GIL: importing it there would turn the GIL
-back on for the whole process) and when ``CTXLOCAL_NO_EXTENSIONS`` is set to
-anything but ``0``; that build is the pure ``py3-none-any`` package. With
-``CTXLOCAL_NO_EXTENSIONS=0`` a failed compile is an error instead of a silent
-fallback, and so is asking for the extension where it is never built.
+``CTXLOCAL_NO_EXTENSIONS`` (any case, surrounding spaces ignored), as
+``import ctxlocal`` reads it:
+
+* unset or empty: the extension where it can be built (CPython with a GIL),
+  none elsewhere;
+* ``0``, ``false``, ``no``, ``off``: the extension, required: a failed compile
+  is an error instead of a silent fallback, and so is asking for it on an
+  interpreter it is never built for (PyPy and the others; free-threaded
+  CPython, where importing it would turn the GIL back on for the whole
+  process);
+* ``1``, ``true``, ``yes``, ``on``: no extension; that build is the pure
+  ``py3-none-any`` package;
+* anything else: the build stops with the message ``import ctxlocal`` would
+  raise, naming the value and the accepted ones.
 
 The variable is read by ``ctxlocal/_implementations.py``, loaded here from its
 file: the package itself cannot be imported before its extension is built.
@@ -25,17 +33,24 @@ def implementations() -> Dict[str, Any]:
 
 
 def build_extension(environ: Mapping[str, str] = os.environ) -> bool:
-    """Whether this interpreter gets the compiled module."""
+    """Whether this interpreter gets the compiled module; ``SystemExit`` with
+    the reason when the variable is invalid or asks for what cannot be built."""
     registry = implementations()
-    wanted = registry["requested"](environ)
+    try:
+        wanted = registry["requested"](environ)
+    except registry["SettingError"] as exc:
+        raise SystemExit(f"setup.py: {exc}") from None
     if wanted == registry["PYTHON"]:
         return False
-    if registry["compiled_supported"]():
+    unsupported = registry["compiled_unsupported_reason"]()
+    if unsupported is None:
         return True
-    if wanted == registry["CYTHON"] and registry["free_threaded"]():
+    if wanted == registry["CYTHON"]:
+        variable = registry["ENV_VAR"]
         raise SystemExit(
-            "CTXLOCAL_NO_EXTENSIONS=0 asks for the compiled module, which is never"
-            " built for free-threaded CPython (it relies on the GIL)"
+            f"setup.py: {variable}={environ[variable]!r} requires the compiled module,"
+            f" which is never built for {unsupported}; unset {variable} to build the"
+            " pure package"
         )
     return False
 

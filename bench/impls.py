@@ -81,8 +81,11 @@ def discover(names: Iterable[str] = ALL) -> Tuple[List[Impl], Dict[str, str]]:
     """Load the implementations that import, in ``ALL`` order.
 
     Returns them and ``{name: reason}`` for those that were asked for but are
-    missing. ``CTXLOCAL_NO_EXTENSIONS=0`` turns a missing compiled module into
-    an ``ImportError``; any other value leaves the compiled module out.
+    missing. ``CTXLOCAL_NO_EXTENSIONS`` as ``import ctxlocal`` reads it
+    (``requested()``): a value that requires the compiled module (``0``,
+    ``false``, ``no``, ``off``) turns its absence into an ``ImportError``; a
+    value that asks for the pure module (``1``, ``true``, ``yes``, ``on``)
+    leaves it out.
     """
     wanted = set(names)
     unknown = wanted.difference(ALL)

@@ -6,17 +6,26 @@ from the compiled module when it is available (``IMPLEMENTATION == "cython"``)
 and from the pure-Python module otherwise (``"python"``).
 
 ``CTXLOCAL_NO_EXTENSIONS`` (read in ``ctxlocal._implementations``, the registry
-of the two implementations): unset picks the compiled module if it imports;
-``0`` requires it (an ``ImportError`` propagates); any other value picks the
-pure module. Interpreters other than CPython use the pure module, and so does
+of the two implementations; any case, surrounding spaces ignored):
+
+* unset or empty: the compiled module if it imports, else the pure module;
+* ``0``, ``false``, ``no``, ``off``: the compiled module, required: where it
+  cannot be used, ``import ctxlocal`` raises ``ImportError`` saying why
+  (never built for this interpreter, not built in this source tree, installed
+  from the pure wheel, or present but failing to import) and what fixes it;
+* ``1``, ``true``, ``yes``, ``on``: the pure module;
+* anything else: ``import ctxlocal`` raises ``ValueError`` naming the value
+  and the accepted ones.
+
+Interpreters other than CPython use the pure module, and so does
 free-threaded CPython: the compiled module relies on the GIL, and importing it
-would turn the GIL back on for the whole process (``0`` raises ``ImportError``
-there).
+would turn the GIL back on for the whole process. ``python -m ctxlocal`` tells
+which module is in use and why.
 """
 
 from __future__ import annotations
 
-from ._implementations import CYTHON, PYTHON, Name, compiled_supported, free_threaded, requested
+from ._implementations import CYTHON, PYTHON, Name, compiled_supported, requested
 from ._install import Installation, InstallWarning, install, uninstall
 from ._manager import LocalManager, release_local
 
@@ -40,22 +49,19 @@ def _choose() -> Name:
     wanted = requested()
     if wanted == PYTHON:
         return PYTHON
-    if free_threaded():
-        if wanted == CYTHON:
-            raise ImportError(
-                "CTXLOCAL_NO_EXTENSIONS=0 asks for the compiled module, which"
-                " free-threaded CPython never uses (it relies on the GIL)"
-            )
-        return PYTHON
+    error: ImportError | None = None  # a local's annotation is never evaluated
+    if compiled_supported():
+        try:
+            from . import _local_c  # noqa: F401
+        except ImportError as exc:
+            error = exc
+        else:
+            return CYTHON
     if wanted == CYTHON:
-        return CYTHON
-    if not compiled_supported():
-        return PYTHON
-    try:
-        from . import _local_c  # noqa: F401
-    except ImportError:
-        return PYTHON
-    return CYTHON
+        from ._compiled_absence import required_but_absent
+
+        raise required_but_absent(error) from error
+    return PYTHON
 
 
 IMPLEMENTATION = _choose()

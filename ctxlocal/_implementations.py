@@ -10,16 +10,24 @@ the two words of this registry:
 * ``"python"``: ``ctxlocal._local_py``, pure Python; every interpreter.
 
 ``CTXLOCAL_NO_EXTENSIONS`` says which one is wanted, and :func:`requested` is
-the only code that reads it: unset, no preference (``None``; the dispatcher
-then takes the compiled module if it imports); ``"0"``, ``"cython"`` and
-nothing else; any other value, ``"python"``. What follows from the answer is
-each caller's business: ``ctxlocal._choose`` falls back or raises
-``ImportError`` (and refuses the compiled module on free-threaded CPython),
-``setup.py`` skips or forces the build, the test suite and the benchmarks
-decide which implementations they run.
+the only code that reads it (through :func:`env_flag`, the one vocabulary of
+yes/no environment settings; any case, surrounding spaces ignored):
+
+* unset or empty: no preference (``None``); the dispatcher then takes the
+  compiled module if it imports;
+* ``0``, ``false``, ``no``, ``off``: ``"cython"``, required;
+* ``1``, ``true``, ``yes``, ``on``: ``"python"``;
+* anything else: :class:`SettingError` (a ``ValueError``), naming the
+  variable, the value and the accepted ones.
+
+What follows from the answer is each caller's business: ``ctxlocal._choose``
+falls back or raises ``ImportError`` (and refuses the compiled module on
+free-threaded CPython), ``setup.py`` skips or forces the build, the test suite
+and the benchmarks decide which implementations they run.
 
 Which interpreters can have the compiled module at all (CPython with a GIL)
-is said here once too, by :func:`compiled_supported` and :func:`free_threaded`.
+is said here once too, by :func:`compiled_supported`, :func:`free_threaded`
+and :func:`compiled_unsupported_reason`.
 
 This module imports only the standard library (``os``, ``sys``, ``sysconfig``,
 ``typing``) and nothing from the package: ``import ctxlocal`` stays fast, and a script that
@@ -39,11 +47,16 @@ __all__ = [
     "CYTHON",
     "ENV_VALUE",
     "ENV_VAR",
+    "FALSE_WORDS",
     "MODULES",
     "NAMES",
     "PYTHON",
+    "TRUE_WORDS",
     "Name",
+    "SettingError",
     "compiled_supported",
+    "compiled_unsupported_reason",
+    "env_flag",
     "environ_for",
     "free_threaded",
     "requested",
@@ -65,18 +78,80 @@ ENV_VAR: Final = "CTXLOCAL_NO_EXTENSIONS"
 # A value of ENV_VAR that asks for each implementation.
 ENV_VALUE: Final[Mapping[Name, str]] = {CYTHON: "0", PYTHON: "1"}
 
+# The spellings env_flag accepts, in the order its error lists them.
+TRUE_WORDS: Final[Tuple[str, ...]] = ("1", "true", "yes", "on")
+FALSE_WORDS: Final[Tuple[str, ...]] = ("0", "false", "no", "off")
+_FLAGS: Final[Mapping[str, bool]] = {
+    **{word: True for word in TRUE_WORDS},
+    **{word: False for word in FALSE_WORDS},
+}
+
+
+class SettingError(ValueError):
+    """An environment variable of ctxlocal's holds a value it does not accept.
+
+    A ``ValueError``, not an ``ImportError``, although ``import ctxlocal`` is
+    where it shows: the value is what is wrong, not the installation, and
+    code written as ``try: import ctxlocal / except ImportError: <fall back
+    to werkzeug.local>`` must not swallow a typo into a silent slow path.
+    """
+
+
+def env_flag(
+    name: str,
+    value: Optional[str],
+    *,
+    true: str = "on",
+    false: str = "off",
+    unset: str = "the default",
+) -> Optional[bool]:
+    """Read ``value``, the setting of the environment variable ``name``, as a yes/no flag.
+
+    ``True`` for ``1``, ``true``, ``yes``, ``on``; ``False`` for ``0``,
+    ``false``, ``no``, ``off`` (any case, surrounding whitespace ignored);
+    ``None`` when unset (``value`` is ``None``) or empty, as Docker's ``ENV X=``
+    leaves it. Anything else raises :class:`SettingError` naming the
+    variable, the value and the accepted spellings; ``true``, ``false`` and
+    ``unset`` say in that message what each answer means for ``name``.
+    """
+    if value is None:
+        return None
+    word = value.strip().lower()
+    if not word:
+        return None
+    try:
+        return _FLAGS[word]
+    except KeyError:
+        raise SettingError(
+            f"{name}={value!r} is not a value ctxlocal accepts. Use"
+            f" {_spell(TRUE_WORDS)} ({true}), {_spell(FALSE_WORDS)} ({false}),"
+            f" or leave it unset or empty ({unset}); any case."
+        ) from None
+
+
+def _spell(words: Tuple[str, ...]) -> str:
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
 
 def requested(environ: Optional[Mapping[str, str]] = None) -> Optional[Name]:
-    """The implementation ``CTXLOCAL_NO_EXTENSIONS`` asks for, ``None`` if unset.
+    """The implementation ``CTXLOCAL_NO_EXTENSIONS`` asks for, ``None`` if it
+    is unset or empty (no preference).
 
-    ``"0"`` asks for ``"cython"`` (required, no fallback); any other value,
-    the empty string included, for ``"python"``. ``environ`` defaults to
-    ``os.environ``.
+    A false value (``0``, ``false``, ``no``, ``off``: "no *not* extensions")
+    asks for ``"cython"``, required (no fallback); a true one (``1``,
+    ``true``, ``yes``, ``on``) for ``"python"``. Any other value raises
+    :class:`SettingError`. ``environ`` defaults to ``os.environ``.
     """
-    setting = (os.environ if environ is None else environ).get(ENV_VAR)
-    if setting is None:
+    no_extensions = env_flag(
+        ENV_VAR,
+        (os.environ if environ is None else environ).get(ENV_VAR),
+        true="the pure-Python module",
+        false="the compiled module, required",
+        unset="the compiled module when it is available",
+    )
+    if no_extensions is None:
         return None
-    return CYTHON if setting == "0" else PYTHON
+    return PYTHON if no_extensions else CYTHON
 
 
 def environ_for(name: Optional[Name], environ: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
@@ -100,4 +175,22 @@ def free_threaded() -> bool:
 
 def compiled_supported() -> bool:
     """Whether this interpreter can have the compiled module: CPython with a GIL."""
-    return sys.implementation.name == "cpython" and not free_threaded()
+    return compiled_unsupported_reason() is None
+
+
+def compiled_unsupported_reason() -> Optional[str]:
+    """Why this interpreter never has the compiled module, ``None`` if it can
+    (CPython with a GIL).
+
+    The answer names the interpreter and fits after "never built for".
+    """
+    if sys.implementation.name != "cpython":
+        version = ".".join(map(str, sys.implementation.version[:3]))
+        name = "PyPy" if sys.implementation.name == "pypy" else sys.implementation.name
+        return f"{name} {version} (it is a CPython extension; every other interpreter gets the pure module)"
+    if free_threaded():
+        return (
+            "free-threaded CPython (it relies on the GIL: importing it would"
+            " turn the GIL back on for the whole process)"
+        )
+    return None

@@ -2,10 +2,13 @@
 
 Names and modules come from the registry, ``ctxlocal._implementations``:
 ``"python"`` (``ctxlocal._local_py``) always runs; ``"cython"``
-(``ctxlocal._local_c``) runs when it imports, and ``CTXLOCAL_NO_EXTENSIONS=0``
-makes it mandatory (its ``ImportError`` propagates, so a failed build cannot
-pass as a green run); any other value of the variable runs the pure
-implementation only, as on PyPy.
+(``ctxlocal._local_c``) runs when ``import ctxlocal`` picks it. So
+``CTXLOCAL_NO_EXTENSIONS`` decides as it does for a user: unset or empty, the
+compiled module when it imports; a value that requires it (``0``, ``false``,
+``no``, ``off``) makes ``import ctxlocal`` raise its ``ImportError`` when it is
+absent, so a failed build cannot pass as a green run; a value that asks for
+the pure module (``1``, ``true``, ``yes``, ``on``) runs that one only, as on
+PyPy.
 
 Tests annotate the fixture with :class:`Implementation` and import it from
 here (importing from a conftest is discouraged).
@@ -14,13 +17,12 @@ here (importing from a conftest is discouraged).
 from __future__ import annotations
 
 import importlib
-import sys
 import types
 from dataclasses import dataclass
 from typing import Any, Callable, List, Type
 
 import ctxlocal
-from ctxlocal._implementations import CYTHON, MODULES, PYTHON, Name, requested
+from ctxlocal._implementations import CYTHON, MODULES, PYTHON, Name, compiled_supported
 
 __all__ = ["Implementation", "available", "default_choice", "load"]
 
@@ -63,25 +65,18 @@ def load(name: Name) -> Implementation:
 
 
 def available() -> List[Name]:
-    """The names of the implementations to test, as ``CTXLOCAL_NO_EXTENSIONS`` says."""
-    wanted = requested()
-    names: List[Name] = [PYTHON]
-    if wanted == PYTHON:
-        return names
-    try:
-        importlib.import_module(MODULES[CYTHON])
-    except ImportError:
-        if wanted == CYTHON:
-            raise
-    else:
-        names.append(CYTHON)
-    return names
+    """The names of the implementations to test: the pure one, and the
+    compiled one if ``import ctxlocal`` picked it (which
+    ``CTXLOCAL_NO_EXTENSIONS`` decides, see above)."""
+    if ctxlocal.IMPLEMENTATION == CYTHON:
+        return [PYTHON, CYTHON]
+    return [PYTHON]
 
 
 def default_choice() -> Name:
     """What ``import ctxlocal`` picks with ``CTXLOCAL_NO_EXTENSIONS`` unset: the
-    compiled module on CPython if it imports, else the pure one."""
-    if sys.implementation.name != "cpython":
+    compiled module on CPython with a GIL if it imports, else the pure one."""
+    if not compiled_supported():
         return PYTHON
     try:
         importlib.import_module(MODULES[CYTHON])

@@ -5,8 +5,8 @@ The session-scoped ``impl`` fixture gives one :class:`_impls.Implementation`
 ``Local``, ``LocalStack``, ``LocalProxy`` and ``StackView``, and the shared
 ``LocalManager`` and ``release_local``) per implementation that
 :func:`_impls.available` lists: the pure one always, the compiled one when it
-imports, mandatory with ``CTXLOCAL_NO_EXTENSIONS=0``; any other value of the
-variable runs the pure implementation only. Test ids end in the
+is what ``import ctxlocal`` picked (``CTXLOCAL_NO_EXTENSIONS=0`` makes it
+mandatory, ``1`` leaves it out; see ``tests/_impls.py``). Test ids end in the
 implementation's name: ``test_x[python]``, ``test_x[cython]``.
 """
 
