@@ -5,15 +5,17 @@ implementation's, so every proxy built afterwards (Flask's ``request``, Quart's
 ``g``, Flask-Login's ``current_user``, ...) is a ctxlocal proxy. Called before
 Flask is imported, that is all it has to do.
 
-Called later, Flask and Quart have already built their globals with
-Werkzeug's class. Those proxies all wrap ``ContextVar`` objects (Quart's
+Called later (``flask run`` and ``quart run`` import the framework before
+the application's module), Flask and Quart have already built their globals
+with Werkzeug's class. Those proxies all wrap ``ContextVar`` objects (Quart's
 ``session`` wraps a function), so install() builds an equivalent ctxlocal
-proxy for each and rebinds it wherever a Flask or Quart module holds it
-(``flask.globals.request``, ``flask.request``, ``flask.app.request``, ...).
-References held anywhere else (``from flask import request`` in an
-application module) cannot all be found and keep Werkzeug's proxy: install()
-warns with :class:`InstallWarning`. Such old proxies keep working; they are
-only slower.
+proxy for each and rebinds it wherever a Flask, Quart or Werkzeug module
+holds it (``flask.globals.request``, ``flask.request``, ``flask.cli.current_app``,
+...). That is silent: nothing else was left behind. A module outside those
+packages that took one of the old proxies before the call (``from flask
+import request`` above ``install()``) keeps Werkzeug's proxy, which keeps
+working, only slower: install() then warns with :class:`InstallWarning`,
+naming those modules. ``ctxlocal-run`` installs before any of this happens.
 
 :func:`uninstall` puts back every binding install() changed.
 """
@@ -39,15 +41,17 @@ _GLOBALS_MODULES = ("flask.globals", "quart.globals")
 
 # Packages whose modules get the rebuilt proxies; any other module holding an
 # old proxy is reported in the warning instead.
-_FRAMEWORKS = ("flask", "quart")
+_FRAMEWORKS = ("flask", "quart", "werkzeug")
 
 
 class InstallWarning(UserWarning):
-    """:func:`install` ran after Flask or Quart had built their globals.
+    """:func:`install` ran after Flask or Quart had built their globals, and
+    modules outside Flask, Quart and Werkzeug had taken some of them.
 
-    Their own modules now use ctxlocal proxies, but references taken earlier
-    elsewhere (``from flask import request`` before ``install()``) still hold
-    Werkzeug's proxies.
+    The frameworks' own modules now hold ctxlocal proxies, but those modules
+    (named in the message and in :attr:`Installation.stale`) keep Werkzeug's,
+    which work, without the speed-up. Install before the framework is
+    imported: ``ctxlocal-run``, or ``install()`` above the imports.
     """
 
 
@@ -58,8 +62,8 @@ class Installation:
     :param implementation: ``ctxlocal.IMPLEMENTATION`` of the installed classes.
     :param patched: every replaced binding as ``"module.name"``, e.g.
         ``"werkzeug.local.LocalProxy"`` or ``"flask.request"``.
-    :param stale: modules outside Flask and Quart that held one of the
-        proxies install() rebuilt; they keep Werkzeug's proxy.
+    :param stale: modules outside Flask, Quart and Werkzeug that held one of
+        the proxies install() rebuilt; they keep Werkzeug's proxy.
     """
 
     implementation: str
@@ -180,17 +184,19 @@ def _rebuild_globals(
                 _rebind(module, name, pair[1], bindings)
             elif not stale or stale[-1] != module_name:
                 stale.append(module_name)
-    # Module globals are all install() can see; closures and objects may
-    # hold old proxies too, so it warns even when it found none.
-    where = f"found in: {', '.join(sorted(stale))}" if stale else "none found in modules"
-    warnings.warn(
-        "ctxlocal.install() ran after Flask or Quart was imported: their globals"
-        " were rebuilt as ctxlocal proxies, but references taken earlier outside"
-        f" those packages keep Werkzeug's proxies ({where}). Call ctxlocal.install()"
-        " before importing Flask or Quart.",
-        InstallWarning,
-        stacklevel=3,
-    )
+    # Module globals are what the frameworks' globals are taken into; the
+    # frameworks' own were all rebound, so only other modules are worth a word.
+    if stale:
+        warnings.warn(
+            "ctxlocal.install() ran after Flask or Quart was imported: their globals"
+            " now are ctxlocal proxies, but these modules had taken Werkzeug's"
+            f" before the call and keep them (they work, without the speed-up):"
+            f" {', '.join(sorted(stale))}. Start the program with ctxlocal-run"
+            " (ctxlocal-run flask run ..., ctxlocal-run gunicorn ...), or call"
+            " ctxlocal.install() before importing Flask or Quart.",
+            InstallWarning,
+            stacklevel=3,
+        )
     return stale
 
 
