@@ -217,7 +217,7 @@ class Local:
 
     Werkzeug <= 1.0's ident API is available: assigning a callable to
     ``__ident_func__`` switches the local to storage keyed by what that
-    function returns (see :mod:`ctxlocal._ident`), and ``__storage__`` reads
+    function returns (see the ident API in the docs), and ``__storage__`` reads
     as ``{ident: {name: value}}``.
     """
 
@@ -405,6 +405,16 @@ class StackView:
     Werkzeug returns a fresh list; building one costs O(depth) per push, so the
     view materialises the list only when it is read. It compares equal to the
     list Werkzeug would return.
+
+    >>> from ctxlocal import LocalStack
+    >>> stack = LocalStack()
+    >>> _ = stack.push("app")
+    >>> view = stack.push("request")
+    >>> view == ["app", "request"], len(view), view[-1]
+    (True, 2, 'request')
+    >>> stack.pop(); list(view)
+    'request'
+    ['app', 'request']
     """
 
     __slots__ = ("_top", "_items")

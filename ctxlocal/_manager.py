@@ -13,7 +13,15 @@ WSGIApp = Callable[[Any, Any], Iterable[bytes]]
 
 
 def release_local(local: Any) -> None:
-    """Release the current context's (or ident's) data of a ``Local`` or ``LocalStack``."""
+    """Release the current context's (or ident's) data of a ``Local`` or ``LocalStack``.
+
+    >>> from ctxlocal import Local, release_local
+    >>> local = Local()
+    >>> local.user = "alice"
+    >>> release_local(local)
+    >>> hasattr(local, "user")
+    False
+    """
     local.__release_local__()
 
 
@@ -51,6 +59,15 @@ class LocalManager:
     .. versionchanged:: ctxlocal
         ``ident_func`` is accepted again (Werkzeug 2.1 removed it), and a
         single ``LocalStack`` may be passed like a single ``Local``.
+
+    >>> from ctxlocal import Local, LocalManager, LocalStack
+    >>> local, stack = Local(), LocalStack()
+    >>> manager = LocalManager([local, stack])
+    >>> local.user = "alice"
+    >>> _ = stack.push("request")
+    >>> manager.cleanup()
+    >>> hasattr(local, "user"), stack.top
+    (False, None)
     """
 
     __slots__ = ("locals", "ident_func")
@@ -90,7 +107,23 @@ class LocalManager:
             release_local(local)
 
     def make_middleware(self, app: WSGIApp) -> WSGIApp:
-        """Wrap a WSGI app so that ``cleanup`` runs once its response is closed."""
+        """Wrap a WSGI app so that ``cleanup`` runs once its response is closed.
+
+        The response's own ``close`` runs first, as PEP 3333 requires.
+
+        >>> from ctxlocal import Local, LocalManager
+        >>> local = Local()
+        >>> def app(environ, start_response):
+        ...     local.user = environ["user"]
+        ...     return [local.user.encode()]
+        >>> wrapped = LocalManager([local]).make_middleware(app)
+        >>> response = wrapped({"user": "alice"}, None)
+        >>> list(response), local.user
+        ([b'alice'], 'alice')
+        >>> response.close()
+        >>> hasattr(local, "user")
+        False
+        """
 
         def application(environ: Any, start_response: Any) -> Iterable[bytes]:
             return _ClosingIterator(app(environ, start_response), self.cleanup)
