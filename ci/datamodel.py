@@ -6,7 +6,8 @@ between a ``BEGIN GENERATED`` and an ``END GENERATED`` marker line:
 * ``ctxlocal/_local_py.py``: the pure ``LocalProxy``'s methods;
 * ``_ctxlocal/_local_c.pyx``: the compiled ``LocalProxy``'s methods (Cython
   turns each into a type slot);
-* ``ctxlocal/__init__.pyi``: their signatures in the type stub.
+* ``ctxlocal/__init__.pyi``: their signatures in the type stub (the named
+  parameters positional-only, see :func:`_stub_signature`).
 
 The code is written into the files, not built at import or build time, so the
 methods cost what hand-written ones cost, type checkers and readers see them,
@@ -82,13 +83,27 @@ def render_compiled(table: Any) -> List[str]:
     return lines
 
 
+def _stub_signature(params: str) -> str:
+    """The stub's parameters: the named ones positional-only (``self, other:
+    Any, /``), as typeshed declares the data model's methods. The interpreter
+    passes their operands by position, and the compiled type's slot wrappers
+    take no keywords, so the stub promises no keyword either implementation
+    lacks. ``*args`` and ``**kwargs`` stay as they are: ``self`` is not
+    positional-only in the pure module, where ``proxy(self=1)`` fails."""
+    parts = [part.strip() for part in params.split(",")] if params else []
+    first_starred = next((i for i, part in enumerate(parts) if part.startswith("*")), len(parts))
+    named, starred = parts[:first_starred], parts[first_starred:]
+    return ", ".join(["self", *named, *(["/"] if named else []), *starred])
+
+
 def render_stub(table: Any) -> List[str]:
     lines: List[str] = []
     for row in table:
         if row.pure is None:
             continue
         returns = row.returns.format(proxy='"LocalProxy[_T]"')
-        lines.append(f"def {row.name}({_signature(row.params)}) -> {returns}: ...{row.pure_def_comment}")
+        lines.append(f"def {row.name}({_stub_signature(row.params)}) -> {returns}: ..."
+                     f"{row.pure_def_comment}")
     return lines
 
 

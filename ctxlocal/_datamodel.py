@@ -278,8 +278,8 @@ TABLE: Tuple[Special, ...] = (
             read=operator.delitem),
     _expr("__iter__", f"iter({T})", f"PyObject_GetIter({T})", iter, returns="Iterator[Any]"),
     _expr("__next__", f"next({T})", f"_next({T})", next),
-    _expr("__reversed__", f"reversed({T})", f"_reversed({T})", reversed,
-          returns="Iterator[Any]"),
+    # reversed() returns whatever the target's __reversed__ returns, unchecked.
+    _expr("__reversed__", f"reversed({T})", f"_reversed({T})", reversed),
     _expr("__contains__", f"item in {T}", f"PySequence_Contains({T}, item)", operator.contains,
           "item: Any", "bool"),
     *_binary_rows(),

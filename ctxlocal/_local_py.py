@@ -443,7 +443,9 @@ class StackView:
         return iter(self._list())
 
     def __reversed__(self) -> Iterator[Any]:
-        return reversed(self._list())
+        # mypy 2 types reversed() of a List[Any] as Any (typeshed's overloads);
+        # mypy 1 needs no ignore here.
+        return reversed(self._list())  # type: ignore[no-any-return, unused-ignore]
 
     def __contains__(self, item: Any) -> bool:
         return item in self._list()
@@ -871,7 +873,7 @@ class LocalProxy:
     def __next__(self) -> Any:
         return next(_GET(self)())
 
-    def __reversed__(self) -> Iterator[Any]:
+    def __reversed__(self) -> Any:
         return reversed(_GET(self)())
 
     def __contains__(self, item: Any) -> bool:

@@ -2,7 +2,12 @@
 
 The snippet is checked twice: with ``werkzeug.local`` (a control showing that
 it is valid Werkzeug code) and with ``ctxlocal``, which must give no errors
-and real types, not ``Any``, for the expressions revealed at the end.
+and real types, not ``Any``, for the expressions revealed at the end: a proxy
+of a typed stack, context variable or callable has its item type, one to an
+attribute by name is ``LocalProxy[Any]``, and the README's two ways to type a
+proxy of your own (``# type: ignore[assignment]`` and ``cast``) pass
+``--strict`` (an unneeded ignore would be an error). A few lines that
+Werkzeug's annotations reject are checked with ctxlocal only.
 ctxlocal is found on ``MYPYPATH`` (from a checkout) or in site-packages (an
 installed wheel) and checked like an installed library
 (``--follow-imports=silent``), so only the user's code is judged.
@@ -27,7 +32,7 @@ from __future__ import annotations
 import copy
 import math
 from contextvars import ContextVar
-from typing import Any, Dict, Generator, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Generator, Iterable, List, Optional, Tuple, cast
 
 from MODULE import Local, LocalManager, LocalProxy, LocalStack, release_local
 
@@ -41,7 +46,7 @@ class Request:
 _request_var: ContextVar[Request] = ContextVar("request")
 request: LocalProxy[Request] = LocalProxy(_request_var)
 session = LocalProxy(_request_var, "session")
-current_user = LocalProxy(lambda: "alice", unbound_message="no user")
+user_name = LocalProxy(lambda: "alice", unbound_message="no user")
 real: Request = request._get_current_object()
 
 local = Local()
@@ -60,6 +65,39 @@ popped: Optional[int] = stack.pop()
 top_proxy: LocalProxy[Any] = stack()
 attr_proxy: LocalProxy[Any] = stack("real", unbound_message="empty")
 ints = LocalStack[int](ContextVar("ints"))
+
+
+class Req:
+    path = "/"
+
+
+st: LocalStack[Req] = LocalStack()
+top_req = st()
+top_path = st("path")
+
+
+def top_or_attribute(name: Optional[str]) -> LocalProxy[Any]:
+    return st(name)
+
+
+named_local = local("user")
+
+
+class User:
+    name = "alice"
+
+
+def load_user() -> User:
+    return User()
+
+
+# Typing a proxy of your own: as the object it stands for ...
+current_user: User = LocalProxy(load_user)  # type: ignore[assignment]
+cast_user = cast(User, LocalProxy(load_user, unbound_message="no user"))
+# ... or as a proxy of it.
+user_proxy_typed: LocalProxy[User] = LocalProxy(load_user)
+callable_proxy = LocalProxy(load_user)
+name_of_user: str = current_user.name
 
 manager = LocalManager([local, stack])
 single = LocalManager(local)
@@ -128,6 +166,25 @@ reveal_type(pushed[0])  # item
 reveal_type(LocalProxy(_request_var))  # proxy
 reveal_type(local)  # local
 reveal_type(manager)  # manager
+reveal_type(top_req)  # stack proxy
+reveal_type(top_req._get_current_object())  # stack proxy target
+reveal_type(callable_proxy)  # proxy of a callable
+reveal_type(user_proxy_typed._get_current_object())  # annotated proxy target
+reveal_type(current_user)  # own proxy, ignore
+reveal_type(cast_user)  # own proxy, cast
+reveal_type(top_path)  # stack attribute proxy
+reveal_type(session)  # proxy of a var attribute
+reveal_type(named_local)  # local proxy
+'''
+
+# Checked with ctxlocal only: Werkzeug's annotations reject a proxy of a typed
+# stack (a LocalStack is also a callable there, and its item type conflicts
+# with what its __call__ returns).
+CTXLOCAL_ONLY = '''
+req_proxy = LocalProxy(st)
+req_path = LocalProxy(st, "path")
+reveal_type(req_proxy)  # proxy of a stack
+reveal_type(req_path)  # proxy of a stack attribute
 '''
 
 # What each revealed type must mention (mypy's spelling varies across versions).
@@ -141,6 +198,24 @@ EXPECTED_REVEALS: Dict[str, List[str]] = {
     "manager": ["LocalManager"],
 }
 
+# The proxies' types, exactly: a proxy of a typed stack, var or callable has
+# its item type; one to an attribute by name is LocalProxy[Any] (the stub
+# cannot know the attribute's type).
+ANY_PROXY = "ctxlocal.LocalProxy[Any]"
+EXACT_REVEALS: Dict[str, str] = {
+    "stack proxy": "ctxlocal.LocalProxy[snippet.Req]",
+    "stack proxy target": "snippet.Req",
+    "proxy of a stack": "ctxlocal.LocalProxy[snippet.Req]",
+    "proxy of a callable": "ctxlocal.LocalProxy[snippet.User]",
+    "annotated proxy target": "snippet.User",
+    "own proxy, ignore": "snippet.User",
+    "own proxy, cast": "snippet.User",
+    "stack attribute proxy": ANY_PROXY,
+    "proxy of a stack attribute": ANY_PROXY,
+    "proxy of a var attribute": ANY_PROXY,
+    "local proxy": ANY_PROXY,
+}
+
 def _installed() -> bool:
     return os.path.basename(PACKAGE_ROOT) in ("site-packages", "dist-packages")
 
@@ -148,10 +223,10 @@ def _installed() -> bool:
 REVEAL = re.compile(r'^snippet\.py:(\d+): note: Revealed type is "(.*)"$')
 
 
-def _mypy(tmp_path: Path, module: str) -> subprocess.CompletedProcess[str]:
+def _mypy(tmp_path: Path, module: str, source: str) -> subprocess.CompletedProcess[str]:
     workdir = tmp_path / module
     workdir.mkdir()
-    (workdir / "snippet.py").write_text(SNIPPET.replace("MODULE", module))
+    (workdir / "snippet.py").write_text(source)
     env = dict(os.environ)
     # A source checkout goes on MYPYPATH; an installed ctxlocal (site-packages,
     # which mypy refuses on MYPYPATH) is found through its py.typed marker.
@@ -177,8 +252,8 @@ def _mypy(tmp_path: Path, module: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _reveals(output: str) -> Dict[str, str]:
-    lines = SNIPPET.splitlines()
+def _reveals(source: str, output: str) -> Dict[str, str]:
+    lines = source.splitlines()
     reveals = {}
     for line in output.splitlines():
         match = REVEAL.match(line)
@@ -189,18 +264,21 @@ def _reveals(output: str) -> Dict[str, str]:
 
 
 def test_user_code_type_checks(tmp_path: Path) -> None:
-    control = _mypy(tmp_path, "werkzeug.local")
+    control = _mypy(tmp_path, "werkzeug.local", SNIPPET.replace("MODULE", "werkzeug.local"))
     assert control.returncode == 0, control.stdout + control.stderr
     assert " error: " not in control.stdout
 
-    result = _mypy(tmp_path, "ctxlocal")
+    source = SNIPPET.replace("MODULE", "ctxlocal") + CTXLOCAL_ONLY
+    result = _mypy(tmp_path, "ctxlocal", source)
     errors = [line for line in result.stdout.splitlines() if " error: " in line]
     assert errors == [], result.stdout + result.stderr
     assert result.returncode == 0, result.stdout + result.stderr
-    reveals = _reveals(result.stdout)
-    assert sorted(reveals) == sorted(EXPECTED_REVEALS), result.stdout
+    reveals = _reveals(source, result.stdout)
+    assert sorted(reveals) == sorted([*EXPECTED_REVEALS, *EXACT_REVEALS]), result.stdout
     for label, fragments in EXPECTED_REVEALS.items():
         revealed = reveals[label]
         assert "Any" not in revealed, (label, revealed)
         for fragment in fragments:
             assert fragment in revealed, (label, revealed)
+    for label, expected in EXACT_REVEALS.items():
+        assert reveals[label] == expected, (label, reveals[label])
