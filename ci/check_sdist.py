@@ -3,9 +3,11 @@
 Usage: python ci/check_sdist.py SDIST.tar.gz
 
 Required: the Cython source, the tests (their ``conftest.py``), the package,
-its typing marker and what builds and describes it. Unwanted: generated C,
-compiled modules, bytecode, and ``tests/test_packaging.py`` (it checks the
-repository's CI files, which the sdist does not carry). Exits non-zero
+its typing marker, what builds and describes it, the changelog and the
+documentation's sources. Unwanted: generated C, compiled modules, bytecode,
+``tests/test_packaging.py`` (it checks the repository's CI files, which the
+sdist does not carry) and ``tests/test_docs_chart.py`` (it needs
+``bench/results``, left out too). Exits non-zero
 naming what is wrong.
 
 Not check-manifest: it compares version control with sdists it builds itself
@@ -29,9 +31,14 @@ REQUIRED = [
     "setup.py",
     "ctxlocal/__init__.py",
     "ctxlocal/py.typed",
+    "CHANGES.rst",
+    "docs/conf.py",
+    "docs/index.md",
+    "docs/changes.rst",
+    "docs/_static/proxy-read.svg",
 ]
 UNWANTED_SUFFIXES = (".c", ".so", ".pyd", ".pyc")
-UNWANTED = ["tests/test_packaging.py"]
+UNWANTED = ["tests/test_packaging.py", "tests/test_docs_chart.py"]
 
 
 def main(path: str) -> int:
@@ -47,7 +54,7 @@ def main(path: str) -> int:
     if missing or unwanted:
         print(f"sdist {path} wrong: missing {missing}, unwanted {unwanted}", file=sys.stderr)
         return 1
-    print(f"sdist {path}: {len(files)} files, Cython sources and tests included, no generated C")
+    print(f"sdist {path}: {len(files)} files, Cython sources, tests and docs included, no generated C")
     return 0
 
 

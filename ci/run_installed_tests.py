@@ -49,9 +49,14 @@ REGISTRY: Dict[str, Any] = runpy.run_path(
 # What cibuildwheel's test-sources copies (pyproject.toml; tests/test_packaging.py
 # checks the two lists agree).
 SOURCES = ["tests", "pyproject.toml"]
-# Checks of the repository (ci/, .github/) and of its generated code, not of
-# the installed package.
-REPO_ONLY_TESTS = ["tests/test_packaging.py", "tests/test_datamodel.py"]
+# Checks of the repository (ci/, .github/, README.md, docs/, bench/results) and
+# of its generated code, not of the installed package.
+REPO_ONLY_TESTS = [
+    "tests/test_packaging.py",
+    "tests/test_datamodel.py",
+    "tests/test_readme.py",
+    "tests/test_docs_chart.py",
+]
 
 # Run in the interpreter under test, from the test directory, so the import
 # sees the same sys.path as pytest's process will.

@@ -8,8 +8,9 @@
 # 3. the suite with the compiled implementation required (every test runs on
 #    both implementations), then with the pure one only;
 # 4. mypy --strict over the package, the type stub against each
-#    implementation (mypy.stubtest), and the benchmark suite collected and run
-#    once without timing (smoke);
+#    implementation (mypy.stubtest), the documentation built warning-free with
+#    its doctests run on each implementation, and the benchmark suite
+#    collected and run once without timing (smoke);
 # 5. the debug interpreter's reference counts and valgrind on the compiled
 #    module;
 # 6. the sdist and the wheels, each installed and tested from outside the tree:
@@ -60,6 +61,18 @@ CTXLOCAL_NO_EXTENSIONS=0 "$PY" -m mypy.stubtest ctxlocal --concise \
     --allowlist ci/stubtest-allowlist.txt --allowlist ci/stubtest-allowlist-compiled.txt
 CTXLOCAL_NO_EXTENSIONS=1 "$PY" -m mypy.stubtest ctxlocal --concise \
     --allowlist ci/stubtest-allowlist.txt
+
+step "documentation: html (warnings are errors), doctests on both implementations"
+# Offline: docs/conf.py uses no intersphinx. The html build reads the pure
+# module (docs/conf.py says why); the examples run on each implementation.
+"$PY" -m pip install -q --group docs
+DOCS_OUT=$(mktemp -d)
+env -u CTXLOCAL_NO_EXTENSIONS "$PY" -m sphinx -W -n --keep-going -q -b html docs "$DOCS_OUT/html"
+for setting in 0 1; do
+    CTXLOCAL_NO_EXTENSIONS=$setting "$PY" -m sphinx -W -n --keep-going -q -b doctest docs "$DOCS_OUT/doctest-$setting"
+    tail -n 4 "$DOCS_OUT/doctest-$setting/output.txt"
+done
+rm -rf "$DOCS_OUT"
 
 step "benchmark suite smoke run (no timing)"
 "$PY" -m pytest bench --benchmark-disable -q -p no:cacheprovider

@@ -1,4 +1,7 @@
-"""Every ```python block of README.md runs as written.
+"""Every ```python block of README.md and of the docs' pages runs as written.
+
+(The pages' other examples are doctests, run by Sphinx's doctest builder in
+ci/test-all.sh; a ```python block there is a whole module, run here.)
 
 Each block runs in a fresh interpreter (``install()`` in one must not leak
 into another), once per implementation, with the checkout's ``ctxlocal`` on
@@ -7,8 +10,8 @@ what it defines or imports itself. A block that raises, or prints anything to
 stderr, fails. A block whose third-party imports are missing here (the debug
 interpreter's runs leave SQLAlchemy out) is skipped, naming the module.
 
-Repository-only: README.md is not among the test files an installed wheel's
-run copies (ci/run_installed_tests.py).
+Repository-only: README.md and docs/ are not among the files an installed
+wheel's run copies (ci/run_installed_tests.py leaves this test out).
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from _impls import Implementation
 from ctxlocal._implementations import environ_for
 
 REPO = Path(__file__).resolve().parent.parent
-README = REPO / "README.md"
+# README.md and the docs' MyST pages (docs/_build is a build's output).
+SOURCES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 PACKAGE_ROOT = str(Path(ctxlocal.__file__).resolve().parent.parent)
 
 _FENCE = re.compile(r"^```python\n(.*?)^```$", re.MULTILINE | re.DOTALL)
@@ -43,7 +47,11 @@ def python_blocks(text: str) -> List[Tuple[int, str]]:
     ]
 
 
-BLOCKS = python_blocks(README.read_text(encoding="utf-8"))
+BLOCKS = [
+    (f"{path.relative_to(REPO).as_posix()}:{line}", code)
+    for path in SOURCES
+    for line, code in python_blocks(path.read_text(encoding="utf-8"))
+]
 
 
 def _missing_imports(code: str) -> List[str]:
@@ -57,16 +65,17 @@ def _missing_imports(code: str) -> List[str]:
     return sorted(name for name in names if importlib.util.find_spec(name) is None)
 
 
-def test_the_readme_has_python_blocks() -> None:
-    # The Use section, the callable proxy, the ident API and the drop-in.
-    assert len(BLOCKS) >= 4
+def test_the_readme_and_the_docs_have_python_blocks() -> None:
+    # README: the Use section, the callable proxy, the ident API, the drop-in.
+    assert sum(where.startswith("README.md:") for where, _ in BLOCKS) >= 4
+    assert sum(where.startswith("docs/") for where, _ in BLOCKS) >= 1
 
 
-@pytest.mark.parametrize("line, code", BLOCKS, ids=[f"line{line}" for line, _ in BLOCKS])
-def test_readme_block_runs(impl: Implementation, line: int, code: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("where, code", BLOCKS, ids=[where for where, _ in BLOCKS])
+def test_block_runs(impl: Implementation, where: str, code: str, tmp_path: Path) -> None:
     missing = _missing_imports(code)
     if missing:
-        pytest.skip(f"README.md line {line} imports {missing}, not installed here")
+        pytest.skip(f"the block at {where} imports {missing}, not installed here")
     env = environ_for(impl.name)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_ROOT, env.get("PYTHONPATH")]))
     result = subprocess.run(
@@ -77,9 +86,9 @@ def test_readme_block_runs(impl: Implementation, line: int, code: str, tmp_path:
         cwd=tmp_path,
         timeout=120,
     )
-    where = f"README.md block at line {line} ({impl.name})"
-    assert result.returncode == 0, f"{where} raised:\n{result.stderr}"
-    assert result.stderr == "", f"{where} printed to stderr:\n{result.stderr}"
+    block = f"the block at {where} ({impl.name})"
+    assert result.returncode == 0, f"{block} raised:\n{result.stderr}"
+    assert result.stderr == "", f"{block} printed to stderr:\n{result.stderr}"
 
 
 def test_python_blocks_reads_only_python_fences() -> None:

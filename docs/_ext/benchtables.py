@@ -1,0 +1,54 @@
+"""The ``bench-table`` directive: a benchmark table rendered at build time.
+
+In a MyST page::
+
+    ```{bench-table} bench/results/results-3.11.json
+    ```
+
+reads the results file (a path from the repository root) with
+``bench.report.load_json`` and inserts what ``bench.report.format_table``
+makes of it as Markdown: the machine and method lines, the table, and the
+floor of each row. It is the same text as the ``table-<python>.md`` files
+``python -m bench`` writes beside the JSON, so no figure in the docs is typed
+by hand. The Markdown is parsed by MyST, so the directive is for MyST pages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List
+
+from docutils import nodes
+from docutils.statemachine import StringList
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def results_markdown(path: Path) -> str:
+    """What ``python -m bench --markdown`` printed for the run saved in ``path``."""
+    from bench.report import format_table, load_json
+
+    env, results = load_json(str(path))
+    return format_table(env, results, markdown=True)
+
+
+class BenchTable(SphinxDirective):
+    required_arguments = 1
+    has_content = False
+
+    def run(self) -> List[nodes.Node]:
+        path = REPO / self.arguments[0]
+        if not path.is_file():
+            raise self.error(f"bench-table: no results file {self.arguments[0]!r} (from {REPO})")
+        self.env.note_dependency(str(path))
+        container = nodes.container(classes=["bench-table"])
+        lines = StringList(results_markdown(path).splitlines(), source=str(path))
+        self.state.nested_parse(lines, self.content_offset, container)
+        return [container]
+
+
+def setup(app: Sphinx) -> Dict[str, Any]:
+    app.add_directive("bench-table", BenchTable)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
