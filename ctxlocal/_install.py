@@ -80,7 +80,15 @@ _bindings: List[_Binding] = []
 
 
 def install() -> Installation:
-    """Make ``werkzeug.local``'s public names ctxlocal's; see the module docs.
+    """Make ``werkzeug.local``'s public names ctxlocal's, so that Werkzeug,
+    Flask, Quart and their extensions build ctxlocal proxies.
+
+    Call it before Flask or Quart is imported, or start the program with
+    ``ctxlocal-run``. Called later, it also rebuilds the globals Flask and
+    Quart built with Werkzeug's class, rebinding them in the frameworks' and
+    Werkzeug's own modules; it warns with :class:`InstallWarning` only when
+    other modules took the old proxies (:attr:`Installation.stale` names
+    them).
 
     Idempotent: while installed, further calls change nothing and return the
     same :class:`Installation`. Parts that are not importable (no Werkzeug) or
