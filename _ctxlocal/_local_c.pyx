@@ -643,9 +643,25 @@ cdef class LocalStack:
 
     Its storage is a :class:`~contextvars.ContextVar` holding the top of an
     immutable linked list, so ``push``, ``pop`` and ``top`` cost the same at
-    any depth and a copied context never sees its child's pushes. A
-    ``context_var`` given by the user may already hold a ``list`` (Werkzeug's
-    format); it is read as the stack.
+    any depth and a copied context never sees its child's pushes.
+
+    :param context_var: a ``ContextVar`` to use as storage instead of a new
+        one. It may already hold a ``list`` (Werkzeug's format), read as the
+        stack, bottom first; after a ``push`` or ``pop`` it holds ctxlocal's
+        linked nodes.
+
+    Calling the stack makes a proxy of its top item (``stack()``) or of an
+    attribute of it (``stack("name")``); the proxy is unbound while the
+    stack is empty or its top is ``None``.
+
+    >>> from ctxlocal import LocalStack
+    >>> stack = LocalStack()
+    >>> current = stack()
+    >>> _ = stack.push({"user": "alice"})
+    >>> current["user"], stack.top is current._get_current_object()
+    ('alice', True)
+    >>> stack.pop() == {"user": "alice"}, bool(current)
+    (True, False)
     """
 
     cdef object _var
