@@ -56,6 +56,7 @@ REPO_ONLY_TESTS = [
     "tests/test_datamodel.py",
     "tests/test_readme.py",
     "tests/test_docs_chart.py",
+    "tests/test_docs_typing.py",
 ]
 
 # Run in the interpreter under test, from the test directory, so the import
