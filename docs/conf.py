@@ -43,6 +43,10 @@ extensions = [
     "benchtables",
 ]
 
+# No typographic rewriting: the benchmark tables' header lines hold commands
+# (``--output-dir``) outside code spans, and "--" must stay two hyphens.
+smartquotes = False
+
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 # goals-recorded.md is included by performance.md, not a page of its own.
 exclude_patterns = ["_build", "goals-recorded.md"]
