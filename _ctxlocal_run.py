@@ -170,7 +170,8 @@ class _WerkzeugLocalFinder:
 
 
 _FINDER = _WerkzeugLocalFinder()
-_activated = False
+_activated = False  # the hook is on (or ctxlocal installed) in this process
+_reported = False  # an unknown CTXLOCAL_INSTALL value was reported
 
 
 def _remove_finder() -> None:
@@ -192,17 +193,19 @@ def activate() -> None:
     twice, through a ``lib64`` link to ``lib``) and ``ctxlocal-run``'s
     ``sitecustomize`` may all call it.
     """
-    global _activated
+    global _activated, _reported
     if _activated:
         return
-    _activated = True
     try:
         requested = install_requested()
     except ValueError as exc:
-        sys.stderr.write(f"ctxlocal: {exc}; ctxlocal is not installed in this process\n")
+        if not _reported:
+            _reported = True
+            sys.stderr.write(f"ctxlocal: {exc}; ctxlocal is not installed in this process\n")
         return
     if not requested:
         return
+    _activated = True
     if "werkzeug.local" in sys.modules:
         _install()
     else:
@@ -265,12 +268,71 @@ def environ_for(
     return env
 
 
+def _script_of_this_interpreter(command: str, env: Mapping[str, str]) -> str | None:
+    """The path of ``command`` if it is a script run by this very interpreter
+    (a console script of this venv: ``flask``, ``gunicorn``), else None."""
+    if os.sep in command or (os.altsep and os.altsep in command):
+        candidates = [command]
+    else:
+        candidates = [
+            os.path.join(entry, command) for entry in env.get("PATH", os.defpath).split(os.pathsep)
+        ]
+    for path in candidates:
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            try:
+                with open(path, "rb") as f:
+                    first = f.readline(4096)
+            except OSError:
+                return None
+            shebang = first[2:].strip().decode(errors="replace") if first.startswith(b"#!") else ""
+            return path if _is_this_interpreter(shebang) else None
+    return None
+
+
+def _is_this_interpreter(shebang: str) -> bool:
+    """Whether a ``#!`` line names this interpreter, without options.
+
+    The same binary, and in the same directory: a venv's ``python`` and
+    ``python3`` are links to one binary, which every other venv made from it
+    links to too, and the directory is what tells the venvs apart.
+    """
+    if not shebang or not os.path.isabs(shebang) or " " in shebang or "\t" in shebang:
+        return False
+    return os.path.dirname(shebang) == os.path.dirname(sys.executable) and os.path.realpath(
+        shebang
+    ) == os.path.realpath(sys.executable)
+
+
+def _run_here(script: str, args: Sequence[str], env: Mapping[str, str]) -> int:
+    """Run ``script`` in this process as ``python script args`` would.
+
+    The same as exec'ing it (same process, its exit status and signals),
+    less a second interpreter start-up (about 10 ms): this process becomes
+    the command. Its children get the environment of :func:`environ_for`.
+    """
+    for name, value in env.items():
+        if os.environ.get(name) != value:
+            os.environ[name] = value
+    activate()
+    with open(script, "rb") as f:
+        code = compile(f.read(), script, "exec")
+    main_module = type(sys)("__main__")
+    main_module.__file__ = script
+    sys.modules["__main__"] = main_module
+    sys.argv[:] = [script, *args]
+    sys.path[0] = os.path.dirname(os.path.realpath(script))
+    exec(code, vars(main_module))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``ctxlocal-run``'s entry point; returns an exit status only on errors.
 
-    Replaces this process with the command (``os.execvpe``), so the exit
-    status and the signals are the command's own; on Windows, which has no
-    such call, runs it and returns its exit status.
+    Becomes the command: a script of this interpreter (a console script of
+    the same venv) runs in this process (:func:`_run_here`), anything else
+    replaces it (``os.execvpe``), so the exit status and the signals are the
+    command's own. On Windows, which has no such call, the command runs as a
+    child and its exit status is returned.
     """
     try:
         implementation, command = _parse(sys.argv[1:] if argv is None else argv)
@@ -280,6 +342,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(USAGE)
         return 2
     env = environ_for(implementation)
+    script = _script_of_this_interpreter(command[0], env)
+    if script is not None and "ctxlocal" not in sys.modules:
+        return _run_here(script, command[1:], env)
     if os.name == "nt":  # pragma: no cover - no exec on Windows
         import subprocess
 

@@ -301,3 +301,93 @@ def test_environment_for_the_command() -> None:
         "CTXLOCAL_NO_EXTENSIONS": "1",
     }
     assert _ctxlocal_run.environ_for(None, {}) == {"PYTHONPATH": here, "CTXLOCAL_INSTALL": "1"}
+
+
+# What pip's console script ``ctxlocal-run`` runs (pyproject.toml's
+# [project.scripts]); unlike ``python -m ctxlocal.run`` it has not imported
+# the package, so a script of this interpreter can run in its process.
+CONSOLE_SCRIPT = [sys.executable, "-c", "import sys\nfrom _ctxlocal_run import main\nsys.exit(main())"]
+
+SCRIPT_REPORT = """
+import json, os, sys
+print(json.dumps({
+    "pid": os.getpid(),
+    "name": __name__,
+    "file": __file__,
+    "main_file": sys.modules["__main__"].__file__,
+    "argv": sys.argv,
+    "path0": sys.path[0],
+    "ctxlocal_imported": "ctxlocal" in sys.modules,
+    "install": os.environ.get("CTXLOCAL_INSTALL"),
+    "executable": sys.executable,
+    "ignore_environment": sys.flags.ignore_environment,
+    # Only an interpreter started with the bootstrap on PYTHONPATH looked in it.
+    "started_with_bootstrap": %r in sys.path_importer_cache,
+}), flush=True)
+import flask, ctxlocal
+print(json.dumps([type(flask.request).__module__, ctxlocal.IMPLEMENTATION]), flush=True)
+sys.exit(int(sys.argv[1]))
+""" % (_ctxlocal_run.bootstrap_dir(),)
+
+
+def _script(tmp_path: Path, shebang: str) -> Path:
+    script = tmp_path / "bin" / "tool"
+    script.parent.mkdir()
+    script.write_text(f"#!{shebang}\n{SCRIPT_REPORT}")
+    script.chmod(0o755)
+    return script
+
+
+@pytest.mark.skipif(os.name == "nt", reason="no shebang scripts on Windows")
+def test_a_script_of_this_interpreter_runs_in_the_launchers_process(
+    impl: Implementation, tmp_path: Path
+) -> None:
+    pytest.importorskip("flask")
+    script = _script(tmp_path, sys.executable)
+    process = subprocess.Popen(
+        [*CONSOLE_SCRIPT, "--implementation", impl.name, str(script), "3", "x"],
+        env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 3, err
+    assert err == ""
+    first, second = (json.loads(line) for line in out.splitlines())
+    # As `python tool 3 x` would run it, in the launcher's own process, which
+    # had not imported ctxlocal (the hook does, at werkzeug.local's import).
+    assert first == {
+        "pid": process.pid,
+        "name": "__main__",
+        "file": str(script),
+        "main_file": str(script),
+        "argv": [str(script), "3", "x"],
+        "path0": str(script.parent),
+        "ctxlocal_imported": False,
+        "install": "1",
+        "executable": sys.executable,
+        "ignore_environment": 0,
+        "started_with_bootstrap": False,
+    }
+    assert second == [MODULES[impl.name], impl.name]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="no shebang scripts on Windows")
+def test_a_script_with_interpreter_options_is_execd(tmp_path: Path) -> None:
+    script = _script(tmp_path, f"{sys.executable} -E")
+    done = _run([*CONSOLE_SCRIPT, str(script), "0"], _env())
+    first = json.loads(done.stdout.splitlines()[0])
+    # Its own interpreter ran it, with the option the launcher's lacks.
+    assert (first["argv"], first["ignore_environment"]) == ([str(script), "0"], 1)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="no shebang scripts on Windows")
+def test_a_script_of_another_venv_is_execd(tmp_path: Path) -> None:
+    # Another directory's link to the same binary is another venv's python.
+    other = tmp_path / "venv" / "python"
+    other.parent.mkdir()
+    other.symlink_to(os.path.realpath(sys.executable))
+    script = _script(tmp_path, str(other))
+    done = _run([*CONSOLE_SCRIPT, str(script), "0"], _env())
+    first = json.loads(done.stdout.splitlines()[0])
+    assert (first["argv"], first["executable"], first["started_with_bootstrap"]) == (
+        [str(script), "0"], str(other), True
+    )
