@@ -24,6 +24,12 @@ import runpy
 from typing import Any, Dict, Mapping
 
 from setuptools import Extension, setup
+from setuptools.command.build_py import build_py
+
+# Installed beside the package in site-packages, where Python runs it at
+# start-up: CTXLOCAL_INSTALL=1 then installs ctxlocal before the program's
+# first import (see _ctxlocal_run.py).
+PTH_FILE = "ctxlocal-install.pth"
 
 
 def implementations() -> Dict[str, Any]:
@@ -67,5 +73,23 @@ def extensions():
     )
 
 
+class build_py_with_pth(build_py):
+    """build_py, plus the ``.pth`` file at the top of the built tree.
+
+    setuptools has no setting for a file outside any package; a wheel
+    carries whatever build_py leaves at the top of build_lib.
+    """
+
+    def run(self) -> None:
+        super().run()
+        self.copy_file(PTH_FILE, os.path.join(self.build_lib, PTH_FILE), preserve_mode=False)
+
+    def get_outputs(self, include_bytecode: bool = True) -> "list[str]":
+        return [*super().get_outputs(include_bytecode), os.path.join(self.build_lib, PTH_FILE)]
+
+
 if __name__ == "__main__":  # as setuptools runs it
-    setup(ext_modules=extensions() if build_extension() else [])
+    setup(
+        ext_modules=extensions() if build_extension() else [],
+        cmdclass={"build_py": build_py_with_pth},
+    )
