@@ -31,6 +31,10 @@ REQUIRED = [
     "setup.py",
     "ctxlocal/__init__.py",
     "ctxlocal/py.typed",
+    # ctxlocal-run and CTXLOCAL_INSTALL: the launcher, its bootstrap, the .pth
+    "_ctxlocal_run.py",
+    "ctxlocal/_bootstrap/sitecustomize.py",
+    "ctxlocal-install.pth",
     "CHANGES.rst",
     "docs/conf.py",
     "docs/index.md",
