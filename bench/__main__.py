@@ -13,7 +13,7 @@ chart of a past run, e.g. a PyPy run's chart with a CPython that has
 matplotlib (files from before the ``cython``/``python`` names, which say
 ``compiled``/``pure``, are read under today's names).
 
-``bench/results/`` holds the figures the README quotes; only
+``bench/results/`` holds the figures the docs render; only
 ``bench/run_readme.sh`` writes there, with ``--output-dir bench/results``.
 
 From a repository root, ``import ctxlocal`` finds the checkout's
@@ -94,7 +94,7 @@ from .runner import TIMERS, Result, Settings, empty_loop_ns, run_ops, run_thread
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH_DIR)
-# The README's figures (tracked): written only when asked, by bench/run_readme.sh.
+# The docs' figures (tracked): written only when asked, by bench/run_readme.sh.
 RESULTS_DIR = os.path.join(BENCH_DIR, "results")
 # Everyone else's runs (git-ignored).
 OUTPUT_DIR = os.path.join(BENCH_DIR, "out")
@@ -131,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--list", action="store_true", help="list the operations and exit")
     parser.add_argument("--output-dir", default=OUTPUT_DIR,
                         help="where the JSON, Markdown table and chart go (default: bench/out,"
-                             " git-ignored; --output-dir bench/results replaces the README's figures)")
+                             " git-ignored; --output-dir bench/results replaces the docs' figures)")
     parser.add_argument("--no-save", action="store_true", help="write no file, only print the table")
     parser.add_argument("--report", metavar="JSON",
                         help="measure nothing: print the table of a results JSON file"

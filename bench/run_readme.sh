@@ -1,5 +1,5 @@
 #!/bin/sh
-# Re-run the figures of the README's "Performance" section, from the repository
+# Re-run the figures of the docs' Performance page (docs/performance.md), from the repository
 # root or anywhere. Each interpreter runs python -m bench in a venv of its own
 # that python -m bench.venv makes (.venv-bench-<python>, with Werkzeug and
 # greenlet) after building the compiled module into the checkout (CPython).
@@ -13,7 +13,7 @@
 #            ci/sid-root.sh (made on first use: debootstrap, root, ~2 minutes)
 #
 # Writes bench/results/{results,table,chart}-<python>.{json,md,png}, the
-# tracked files the README quotes (3.11, pypy3.9, 3.14, pypy3.11); plain
+# tracked files the docs render (3.11, pypy3.9, 3.14, pypy3.11); plain
 # python -m bench writes to bench/out. PyPy and the sid root have no
 # matplotlib here: their charts are drawn from their JSON with python3.
 set -eu

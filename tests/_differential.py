@@ -8,7 +8,7 @@ or the type and message of the exception it raised. Two implementations agree
 when their traces are equal.
 
 Deliberate differences between ctxlocal and Werkzeug are normalised away here,
-each at one marked place (``DELIBERATE``) and listed in the README's
+each at one marked place (``DELIBERATE``) and listed in the docs'
 differences section:
 
 * ``LocalStack.push`` returns a read-only ``StackView``, Werkzeug a ``list``;

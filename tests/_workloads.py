@@ -11,7 +11,7 @@ read that checks it; a driver turns the yield into a thread switch
 (``time.sleep(0)``), an ``await`` or a greenlet switch, so that other workers
 run in between.
 
-Counts: each load test names its *full* count (the figure the README quotes,
+Counts: each load test names its *full* count (the figure the docs quote,
 run by ``ci/stress.sh``) and runs ``scaled(full)`` of it, where the factor
 comes from ``CTXLOCAL_STRESS_SCALE`` (default ``DEFAULT_SCALE``, which keeps
 the default test run fast).

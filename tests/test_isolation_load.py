@@ -1,6 +1,6 @@
 """One context never sees another's data, under load (threads, asyncio, greenlets).
 
-The full counts are the ones the README quotes; ``ci/stress.sh`` runs them
+The full counts are the ones the docs quote; ``ci/stress.sh`` runs them
 with ``CTXLOCAL_STRESS_SCALE=1``. The default run scales them down (see
 ``tests/_workloads.py``). Workers check every read against their own model, so
 a single value crossing from one context to another fails the test.

@@ -144,14 +144,14 @@ def _pickling_difference(expected: Any, got: Any) -> bool:
     """DELIBERATE: copying a proxy whose name lookup raises AttributeError.
 
     ``copy`` then falls back to ``__reduce_ex__``: Werkzeug's proxy recurses
-    until RecursionError, ctxlocal's refuses to be pickled (see the README's
+    until RecursionError, ctxlocal's refuses to be pickled (see the docs'
     differences).
     """
     return expected == ("raised", "RecursionError") and got == (
         "raised", "builtins", "TypeError", "cannot pickle 'LocalProxy' object")
 
 
-# DELIBERATE (README, "Differences from Werkzeug 3.1"): for these operations
+# DELIBERATE (docs/differences.md): for these operations
 # CPython swallows the error Werkzeug's descriptor raises while the
 # interpreter looks the special method up, so Werkzeug answers with identity
 # equality or a TypeError; ctxlocal raises the proxy's own error, as for
@@ -203,7 +203,7 @@ def _attribute_error_difference(operation: Tuple[Any, ...], expected: Any, got: 
     operator's TypeError ("unsupported operand type(s)", "doesn't define
     __round__"), and ``bool()`` is True (no ``__bool__``, no ``__len__``).
     ctxlocal's methods are real ones, so the lookup's own AttributeError comes
-    out, as on every other interpreter (see the README's differences).
+    out, as on every other interpreter (see docs/differences.md).
     """
     missing_method = (
         expected[:1] == ("raised",) and expected[2] == "TypeError"

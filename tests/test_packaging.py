@@ -54,6 +54,7 @@ GROUP_USERS = [
     *sorted((REPO / "ci").glob("*.sh")),
     *sorted((REPO / ".github" / "workflows").glob("*.yml")),
     REPO / "README.md",
+    *sorted((REPO / "docs").glob("*.md")),
 ]
 PIP_GROUP = re.compile(r"""--group[ =]["']?(?:[^"'\s:]*pyproject\.toml:)?([\w.-]+)""")
 
@@ -238,7 +239,7 @@ def test_the_wheel_tests_need_no_repository_tool() -> None:
 
 def test_every_group_resolves_and_is_used() -> None:
     """No include of a missing group, no cycle; every group is installed by a
-    script or the README, or included by one that is, or named by
+    script, the README or the docs, or included by one that is, or named by
     cibuildwheel's test-groups."""
     table = groups()
     for name in table:

@@ -66,8 +66,8 @@ def _missing_imports(code: str) -> List[str]:
 
 
 def test_the_readme_and_the_docs_have_python_blocks() -> None:
-    # README: the Use section, the callable proxy, the ident API, the drop-in.
-    assert sum(where.startswith("README.md:") for where, _ in BLOCKS) >= 4
+    # README: the quickstart and the callable proxy; the rest is in the docs.
+    assert sum(where.startswith("README.md:") for where, _ in BLOCKS) >= 2
     assert sum(where.startswith("docs/") for where, _ in BLOCKS) >= 1
 
 

@@ -4,7 +4,7 @@ The snippet is checked twice: with ``werkzeug.local`` (a control showing that
 it is valid Werkzeug code) and with ``ctxlocal``, which must give no errors
 and real types, not ``Any``, for the expressions revealed at the end: a proxy
 of a typed stack, context variable or callable has its item type, one to an
-attribute by name is ``LocalProxy[Any]``, and the README's two ways to type a
+attribute by name is ``LocalProxy[Any]``, and the docs' two ways to type a
 proxy of your own (``# type: ignore[assignment]`` and ``cast``) pass
 ``--strict`` (an unneeded ignore would be an error). A few lines that
 Werkzeug's annotations reject are checked with ctxlocal only.
