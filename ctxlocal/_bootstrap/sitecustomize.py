@@ -28,7 +28,8 @@ def _chain() -> None:
     this = sys.modules[__name__]
     del sys.modules[__name__]
     try:
-        import sitecustomize  # noqa: F401  - the next one on sys.path, now that ours is gone
+        # The next one on sys.path, now that ours is gone.
+        import sitecustomize  # type: ignore[import-not-found]  # noqa: F401
     except ImportError as exc:
         if exc.name != "sitecustomize":
             raise
