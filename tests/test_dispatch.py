@@ -66,6 +66,13 @@ needs_source = pytest.mark.skipif(
     reason="needs the source tree (setup.py); this run tests an installed ctxlocal",
 )
 
+# The causes below are told apart only where the compiled module can exist at
+# all; elsewhere the interpreter is the cause, whatever the files say
+# (test_required_on_an_interpreter_it_is_never_built_for).
+needs_compiled_support = pytest.mark.skipif(
+    not compiled_supported(), reason="the compiled module is never built for this interpreter"
+)
+
 # Prints the choice and checks that the public names are the chosen module's.
 REPORT = """
 import ctxlocal, ctxlocal._manager
@@ -245,6 +252,7 @@ def test_required_on_an_interpreter_it_is_never_built_for() -> None:
     assert f"  unset {ENV_VAR} (the pure module is this interpreter's)\n" in message
 
 
+@needs_compiled_support
 def test_required_in_a_source_tree_without_a_build(tmp_path: Path) -> None:
     package = _copy_package(tmp_path)
     (tmp_path / "setup.py").write_text("# what marks a source tree\n")
@@ -261,6 +269,7 @@ def test_required_in_a_source_tree_without_a_build(tmp_path: Path) -> None:
     )
 
 
+@needs_compiled_support
 def test_required_without_a_source_tree_or_metadata(tmp_path: Path) -> None:
     package = _copy_package(tmp_path / "site")
     message = _required_but_absent("no", tmp_path / "site", tmp_path)
@@ -271,6 +280,7 @@ def test_required_without_a_source_tree_or_metadata(tmp_path: Path) -> None:
     assert f"--no-binary ctxlocal ctxlocal\n" in message
 
 
+@needs_compiled_support
 def test_required_but_broken(tmp_path: Path) -> None:
     """A compiled module that is there and fails to load: its error is chained."""
     package = _copy_package(tmp_path / "site")
@@ -306,6 +316,7 @@ def source_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @needs_source
+@needs_compiled_support
 def test_required_after_installing_the_pure_wheel(source_copy: Path, tmp_path: Path) -> None:
     """pip installs a wheel built with CTXLOCAL_NO_EXTENSIONS=1: the pure one."""
     site = tmp_path / "site"
@@ -336,6 +347,7 @@ def test_required_after_installing_the_pure_wheel(source_copy: Path, tmp_path: P
 
 
 @needs_source
+@needs_compiled_support
 def test_required_in_a_real_source_tree_without_a_build(source_copy: Path, tmp_path: Path) -> None:
     message = _required_but_absent("No", source_copy, tmp_path)
     assert f"but it is not built for this interpreter in the source tree {source_copy}" in message
@@ -362,9 +374,12 @@ def test_setup_reads_every_spelling() -> None:
         assert setup.build_extension({ENV_VAR: setting}) is builds, repr(setting)
     for setting in PURE_SPELLINGS:
         assert setup.build_extension({ENV_VAR: setting}) is False, repr(setting)
-    if builds:
-        for setting in COMPILED_SPELLINGS:
+    for setting in COMPILED_SPELLINGS:
+        if builds:
             assert setup.build_extension({ENV_VAR: setting}) is True, repr(setting)
+        else:
+            with pytest.raises(SystemExit, match="requires the compiled module, which is never built for"):
+                setup.build_extension({ENV_VAR: setting})
     for setting in UNKNOWN_SPELLINGS:
         with pytest.raises(SystemExit, match=f"^setup.py: {ENV_VAR}={setting!r} is not a value ctxlocal accepts"):
             setup.build_extension({ENV_VAR: setting})

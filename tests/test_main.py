@@ -22,7 +22,15 @@ import pytest
 
 import ctxlocal
 from _impls import Implementation, default_choice
-from ctxlocal._implementations import CYTHON, ENV_VAR, MODULES, PYTHON, environ_for, free_threaded
+from ctxlocal._implementations import (
+    CYTHON,
+    ENV_VAR,
+    MODULES,
+    PYTHON,
+    compiled_supported,
+    environ_for,
+    free_threaded,
+)
 
 PACKAGE_DIR = Path(ctxlocal.__file__).resolve().parent
 PACKAGE_ROOT = PACKAGE_DIR.parent
@@ -38,6 +46,12 @@ KEYS = [
     "flask",
     "quart",
 ]
+
+# Where the compiled module can exist (CPython with a GIL); elsewhere the
+# interpreter is the reason given, whatever the package's files are.
+needs_compiled_support = pytest.mark.skipif(
+    not compiled_supported(), reason="the compiled module is never built for this interpreter"
+)
 
 # What `import ctxlocal` picks in an environment, and the compiled module's file.
 PROBE = f"""
@@ -149,6 +163,7 @@ def test_no_preference(setting: Optional[str]) -> None:
         assert report["implementation"].startswith(f"python: {told}, and the compiled module cannot be used: ")
 
 
+@needs_compiled_support
 def test_a_compiled_module_that_does_not_import(tmp_path: Path) -> None:
     """Unset, the pure module is used, and the report quotes the loader's error."""
     site = tmp_path / "site"
@@ -164,6 +179,7 @@ def test_a_compiled_module_that_does_not_import(tmp_path: Path) -> None:
     assert report["compiled module"] == f"{broken} (not in use)"
 
 
+@needs_compiled_support
 def test_no_compiled_module_outside_a_source_tree(tmp_path: Path) -> None:
     site = tmp_path / "site"
     shutil.copytree(PACKAGE_DIR, site / "ctxlocal", ignore=shutil.ignore_patterns("_local_c.*", "__pycache__"))
@@ -172,6 +188,7 @@ def test_no_compiled_module_outside_a_source_tree(tmp_path: Path) -> None:
     assert f"the compiled module cannot be used: it is not in {site / 'ctxlocal'}" in report["implementation"]
 
 
+@needs_compiled_support
 def test_free_threaded_cpython_says_so() -> None:
     report = _report(None, code=FAKE_FREE_THREADED_MAIN)
     assert report["implementation"].startswith(
