@@ -46,7 +46,7 @@ if sys.platform == "win32":
         allow_module_level=True,
     )
 
-from _impls import Implementation
+from _impls import Implementation, available
 from ctxlocal._implementations import ENV_VALUE, ENV_VAR, MODULES, NAMES, Name, environ_for
 from servers import (
     HERE,
@@ -73,6 +73,8 @@ SINGLE = "single"  # in the launched process itself (its pid: the launcher exec'
 FORKED = "forked"  # in forked workers; the interpreter (and sitecustomize) started in the parent
 SPAWNED = "spawned"  # in fresh child interpreters (a reloader child, multiprocessing's spawn)
 
+AVAILABLE = available()
+
 FLASK_GLOBALS = ("request", "g", "session", "current_app")
 QUART_GLOBALS = ("request", "websocket", "g", "session", "current_app")
 
@@ -95,8 +97,9 @@ class Case:
 
 
 def gunicorn_control_socket() -> Tuple[str, ...]:
-    """gunicorn >= 25's control socket is one path in the home directory shared
-    by every gunicorn started at once; switched off where it exists."""
+    """Newer gunicorn (27 here) opens a control socket at one path in the home
+    directory, shared by every gunicorn started at once: switched off where
+    the option exists."""
     if importlib.util.find_spec("gunicorn") is None:
         return ()
     from gunicorn.config import KNOWN_SETTINGS
@@ -131,9 +134,9 @@ CASES = [
     Case("gunicorn-gthread-preload", gunicorn("gthread", "--threads", "2", "--preload"), FORKED,
          needs=("gunicorn",)),
     # One gevent worker, which has served the requests when it is stopped: with
-    # gunicorn 27 and gevent 26, a gevent worker of a --preload app that gets
-    # SIGTERM while it boots sometimes never exits (without ctxlocal too), and
-    # the master waits its graceful timeout (30 s) to kill it.
+    # two (gunicorn 27, gevent 26, --preload), a worker that gets SIGTERM while
+    # it boots never exits in about half the runs, with stock Werkzeug as with
+    # ctxlocal, and the master waits its graceful timeout (30 s) to kill it.
     Case("gunicorn-gevent", gunicorn("gevent", workers=1), FORKED, needs=("gunicorn", "gevent")),
     Case("gunicorn-gevent-preload", gunicorn("gevent", "--preload", workers=1), FORKED,
          needs=("gunicorn", "gevent")),
@@ -154,8 +157,10 @@ def other(name: Name) -> Name:
 def launched_environ(name: Name) -> Dict[str, str]:
     """The environment a user starts the launcher in: their PYTHONPATH, and
     ``CTXLOCAL_NO_EXTENSIONS`` asking for the other implementation, which the
-    launcher's ``--implementation`` must override."""
-    env = environ_for(other(name))
+    launcher's ``--implementation`` must override; unset where the other one is
+    not available (``python -m ctxlocal.run`` imports the package, which fails
+    when the variable requires a compiled module that is absent)."""
+    env = environ_for(other(name) if other(name) in AVAILABLE else None)
     env.pop("CTXLOCAL_INSTALL", None)
     env["PYTHONPATH"] = pythonpath(env)
     return env
