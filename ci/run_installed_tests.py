@@ -17,6 +17,9 @@ The guarantees:
   there, as pytest will import it, resolves to site-packages;
 * ``ctxlocal.IMPLEMENTATION`` is the one the caller expects (``--expect``): a
   compiled wheel never passes by testing the pure module;
+* the installed hooks of ``ctxlocal-run`` (the console script and
+  ``ctxlocal-install.pth``) are there: ``CTXLOCAL_REQUIRE_INSTALLED_HOOKS=1``
+  turns their tests' skips into failures;
 * pytest exits 0 and at least one test passed (counted from its
   ``--junitxml`` report), so a run that executed nothing fails.
 
@@ -122,7 +125,10 @@ def run_pytest(workdir: Path, quick: bool, junit: Path) -> "tuple[int, Dict[str,
         command += ["-m", "not slow"]
     command.append("tests")
     print("+", " ".join(command), flush=True)
-    status = subprocess.run(command, cwd=workdir).returncode
+    # An installed ctxlocal has its console script ctxlocal-run and its
+    # ctxlocal-install.pth: the tests of the two fail here if they are missing.
+    env = dict(os.environ, CTXLOCAL_REQUIRE_INSTALLED_HOOKS="1")
+    status = subprocess.run(command, cwd=workdir, env=env).returncode
     total = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     if junit.exists():
         for suite in ET.parse(junit).iter("testsuite"):

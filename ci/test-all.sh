@@ -4,9 +4,12 @@
 # 1. a venv (.venv) with pyproject.toml's dev group: the test dependencies,
 #    the repository checks' tools and the build tools;
 # 2. the extension built in place with CTXLOCAL_NO_EXTENSIONS=0, so a failed
-#    compile fails here instead of falling back to pure Python;
+#    compile fails here instead of falling back to pure Python, and the
+#    project installed into the venv too, for what only an install has (the
+#    ctxlocal-run script, ctxlocal-install.pth);
 # 3. the suite with the compiled implementation required (every test runs on
-#    both implementations), then with the pure one only;
+#    both implementations), then with the pure one only; it starts real
+#    servers (flask run, gunicorn, waitress, hypercorn, uwsgi...) on 127.0.0.1;
 # 4. mypy --strict over the package, the type stub against each
 #    implementation (mypy.stubtest), the documentation built warning-free with
 #    its doctests run on each implementation, and the benchmark suite
@@ -43,6 +46,15 @@ CTXLOCAL_NO_EXTENSIONS=0 "$PY" setup.py -q build_ext --inplace
 # Unset, the dispatcher must pick the compiled module by itself.
 env -u CTXLOCAL_NO_EXTENSIONS "$PY" -c 'import ctxlocal, sys; sys.exit(ctxlocal.IMPLEMENTATION != "cython")' \
     || { echo "import ctxlocal did not pick the compiled implementation" >&2; exit 1; }
+
+step "ctxlocal installed into the venv: the ctxlocal-run script and ctxlocal-install.pth"
+# Only an install brings them (the console script, the .pth in site-packages),
+# and the launcher's and servers' tests need them (uwsgi's CTXLOCAL_INSTALL=1
+# among them); CTXLOCAL_REQUIRE_INSTALLED_HOOKS=1 fails those tests, instead
+# of skipping them, if they are missing. The suite and the children it starts
+# still import the checkout, which is first on sys.path (PYTHONPATH).
+CTXLOCAL_NO_EXTENSIONS=0 "$PY" -m pip install -q --no-deps --no-build-isolation .
+export CTXLOCAL_REQUIRE_INSTALLED_HOOKS=1
 
 step "test suite: compiled required, both implementations"
 CTXLOCAL_NO_EXTENSIONS=0 "$PY" -m pytest
