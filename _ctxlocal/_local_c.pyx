@@ -85,6 +85,7 @@ cdef extern from "Python.h":
     int Py_GetRecursionLimit()
     void *PyCapsule_Import(const char *name, int no_block) except? NULL
     PyObject *PyThreadState_GetDict()  # borrowed; never NULL with a thread state
+    bint _type_check "PyObject_TypeCheck"(PyObject *obj, PyTypeObject *type)
     ctypedef int (*setattrofunc)(PyObject *, PyObject *, PyObject *) except -1
     ctypedef PyObject *(*getattrofunc)(PyObject *, PyObject *)
     ctypedef struct _TypeWithSlots "PyTypeObject":
@@ -105,6 +106,10 @@ cdef extern from "ctxlocal_helpers.h":
     object _stack_target "ctxlocal_stack_target"(
         object var, object stack, void *general_top, object message, int resolve,
         PyTypeObject *proxy_type, void *innermost)
+    # Dictionary reads that keep a strong reference on free-threaded CPython.
+    object _dict_get "ctxlocal_dict_get"(object d, object key, object dflt)
+    object _named_value "ctxlocal_named_value"(object vars, object name, object missing)
+    object _ident_slot "ctxlocal_ident_slot"(object cells, object key, Py_ssize_t at)
 
 
 __all__ = ["Local", "LocalProxy", "LocalStack", "StackView"]
@@ -144,22 +149,23 @@ cdef inline void _var_set(object var, object value) except *:
 
 # greenlet's C API: PyGreenlet_GetCurrent, a new reference (NULL on error).
 ctypedef PyObject *(*_GetCurrentGreenlet)() noexcept
-cdef _GetCurrentGreenlet _greenlet_getcurrent = NULL
 cdef int _GREENLET_GETCURRENT_NUM = 4  # its index in the capsule, per greenlet.h
 
 
 cdef _GetCurrentGreenlet _load_greenlet_getcurrent():
-    """greenlet's C-level getcurrent, or NULL if its capsule cannot be had."""
-    global _greenlet_getcurrent
+    """greenlet's C-level getcurrent, or NULL if its capsule cannot be had.
+
+    Looked up for each ``_IdentSlots`` (made when ``__ident_func__`` is
+    assigned, which is rare) rather than cached in a module global that
+    threads would write at once.
+    """
     cdef void **api
-    if _greenlet_getcurrent == NULL:
-        try:
-            import greenlet  # noqa: F401  (the capsule lives in the loaded module)
-            api = <void **>PyCapsule_Import("greenlet._C_API", 0)
-        except (ImportError, AttributeError):
-            return NULL  # then _IdentSlots.key() calls greenlet.getcurrent as an object
-        _greenlet_getcurrent = <_GetCurrentGreenlet>api[_GREENLET_GETCURRENT_NUM]
-    return _greenlet_getcurrent
+    try:
+        import greenlet  # noqa: F401  (the capsule lives in the loaded module)
+        api = <void **>PyCapsule_Import("greenlet._C_API", 0)
+    except (ImportError, AttributeError):
+        return NULL  # then _IdentSlots.key() calls greenlet.getcurrent as an object
+    return <_GetCurrentGreenlet>api[_GREENLET_GETCURRENT_NUM]
 
 
 cdef class _IdentSlots:
@@ -198,16 +204,14 @@ cdef class _IdentSlots:
     @cython.final
     cdef inline object get(self):
         """The current ident's slot, or None."""
-        cdef PyObject *cell = PyDict_GetItemWithError(self.data, self.key())
-        if cell == NULL:
-            return None
-        return (<list>cell)[_SLOT]
+        return _ident_slot(self.data, self.key(), _SLOT)
 
     @cython.final
     cdef inline void set(self, object slot) except *:
         """Set the current ident's slot (IdentStore.set, in C for an existing one)."""
-        cdef PyObject *cell = PyDict_GetItemWithError(self.data, self.key())
-        if cell != NULL:
+        # A strong reference: another thread's release may drop the cell.
+        cell = _dict_get(self.data, self.key(), None)
+        if cell is not None:
             (<list>cell)[_SLOT] = slot
         else:
             self.store.set(slot)  # a new cell: the store arranges its release
@@ -239,18 +243,13 @@ cdef class _NamedValues:
 
     cdef inline object read(self, object name):
         """The value of ``name``, or ``_MISSING``."""
-        cdef PyObject *var = PyDict_GetItemWithError(self.vars, name)
-        if var == NULL:
-            return _MISSING
-        return _var_value(<object>var, _MISSING)
+        return _named_value(self.vars, name, _MISSING)
 
     cdef inline void write(self, object name, object value) except *:
-        cdef PyObject *found = PyDict_GetItemWithError(self.vars, name)
-        if found == NULL:
+        var = _dict_get(self.vars, name, None)
+        if var is None:
             # setdefault: two threads adding one name must share one variable.
             var = self.vars.setdefault(name, _ContextVar(f"{self.prefix}.{name}"))
-        else:
-            var = <object>found
         old = _var_value(var, _MISSING)
         if old is value:
             return  # setting it again would change nothing
@@ -274,10 +273,9 @@ cdef class _NamedValues:
 
     cdef bint delete(self, object name) except -1:
         """Delete ``name``; False if it is not set."""
-        cdef PyObject *found = PyDict_GetItemWithError(self.vars, name)
-        if found == NULL:
+        var = _dict_get(self.vars, name, None)
+        if var is None:
             return False
-        var = <object>found
         if _var_value(var, _MISSING) is _MISSING:
             return False
         PyContextVar_Set(var, _MISSING)  # names keeps it, absent, until it comes back
@@ -318,29 +316,61 @@ cdef class Local:
     """
 
     # The storage: _names, or else the dict-holding _var given as context_var;
-    # in ident mode, _idents replaces either.
+    # in ident mode, _idents replaces either. Threads read _names and _var
+    # without a lock (see __init__) and _idents through _ident_slots().
     cdef _NamedValues _names
     cdef object _var
     cdef _IdentSlots _idents
+    cdef object _retired  # what __init__ called again replaced: see there
     cdef object __weakref__
 
     def __init__(self, context_var=None):
+        names = None
         if context_var is None:
-            self._names = _NamedValues(f"ctxlocal.Local<{id(self)}>")
-        else:
-            self._names = None
-        self._var = context_var
-        self._idents = None
+            names = _NamedValues(f"ctxlocal.Local<{id(self)}>")
+        with cython.critical_section(self):
+            if self._names is not None or self._var is not None:
+                # __init__ called again, on a Local that other threads may be
+                # reading without a lock: they may hold the storage replaced
+                # here, so it lives as long as this Local.
+                self._retired = (self._names, self._var, self._retired)
+            self._names = names
+            self._var = context_var
+            old_idents = self._idents  # dropped after the lock: see _ident_slots
+            self._idents = None
+
+    @cython.final
+    cdef inline _IdentSlots _ident_slots(self):
+        """``_idents`` as a strong reference; None outside ident mode.
+
+        Assigning ``__ident_func__`` replaces ``_idents`` and drops the one
+        it replaces: a thread reading through the field at that moment would
+        use freed memory on free-threaded CPython. So the field is read and
+        written under this object's lock (a critical section; nothing with
+        a GIL), except the lock-free test for the usual mode.
+        """
+        cdef _IdentSlots idents
+        if self._idents is None:
+            return None
+        with cython.critical_section(self):
+            idents = self._idents
+        return idents
 
     @cython.final
     cdef inline object _values(self):
         """The current values; a dict (or mapping) not to be changed."""
-        if self._idents is None:
-            if self._names is not None:
-                return self._names.snapshot()
-            values = _var_get(self._var)
-            return _EMPTY_VALUES if values is None else values
-        values = self._idents.get()
+        cdef _IdentSlots idents
+        cdef PyObject *names = <PyObject *>self._names  # see __getattribute__
+        # The lock of _ident_slots() only in ident mode (its None: __init__
+        # called again in another thread ended that mode meanwhile).
+        if self._idents is not None:
+            idents = self._ident_slots()
+            if idents is not None:
+                values = idents.get()
+                return _EMPTY_VALUES if values is None else values
+        if names != <PyObject *>None:
+            return (<_NamedValues>names).snapshot()
+        values = _var_get(self._var)
         return _EMPTY_VALUES if values is None else values
 
     def __iter__(self):
@@ -351,22 +381,28 @@ cdef class Local:
         return LocalProxy(self, name, unbound_message=unbound_message)
 
     def __release_local__(self):
-        if self._idents is not None:
-            self._idents.discard()
-        elif self._names is not None:
-            self._names.clear()
+        cdef _IdentSlots idents = self._ident_slots()
+        cdef _NamedValues names = self._names
+        if idents is not None:
+            idents.discard()
+        elif names is not None:
+            names.clear()
         else:
             _var_set(self._var, {})
 
     def __getattribute__(self, name):
         # Kept small, so that the C compiler inlines the name's read into it:
         # everything but a plain Local's own storage goes to _read().
+        # _names is read once, borrowed: what __init__ replaces stays alive
+        # (see there), and a second read could see None.
+        cdef PyObject *names
         if _PyType_Lookup(<PyTypeObject *>Py_TYPE(self), name) != NULL:
             return PyObject_GenericGetAttr(self, name)
-        if self._idents is None and self._names is not None and (
+        names = <PyObject *>self._names
+        if self._idents is None and names != <PyObject *>None and (
             Py_TYPE(self) is <PyTypeObject *>Local
         ):
-            found = self._names.read(name)
+            found = _named_value((<_NamedValues>names).vars, name, _MISSING)
             if found is not _MISSING:
                 return found
             raise AttributeError(name)
@@ -381,7 +417,7 @@ cdef class Local:
         (and the pure one) read the storage in ``__getattr__``, once that
         lookup fails.
         """
-        cdef PyObject *value
+        cdef PyObject *names = <PyObject *>self._names  # as in __getattribute__
         if lookup_first and Py_TYPE(self) is not <PyTypeObject *>Local:
             try:
                 return PyObject_GenericGetAttr(self, name)
@@ -392,20 +428,16 @@ cdef class Local:
                     # A Python subclass: its slot calls __getattr__ next (ours,
                     # or the subclass's own), as for any Python class.
                     raise
-        if self._idents is None and self._names is not None:
-            # _NamedValues.read's body: one more call of it and the C compiler
-            # stops inlining it into __getattribute__, the hot path.
-            value = PyDict_GetItemWithError(self._names.vars, name)
-            if value != NULL:
-                found = _var_value(<object>value, _MISSING)
-                if found is not _MISSING:
-                    return found
+        if self._idents is None and names != <PyObject *>None:
+            found = _named_value((<_NamedValues>names).vars, name, _MISSING)
+            if found is not _MISSING:
+                return found
             raise AttributeError(name)
         values = self._values()
         if type(values) is dict:
-            value = PyDict_GetItemWithError(values, name)
-            if value != NULL:
-                return <object>value
+            found = _dict_get(values, name, _MISSING)
+            if found is not _MISSING:
+                return found
         else:
             found = values.get(name, _MISSING)
             if found is not _MISSING:
@@ -426,16 +458,20 @@ cdef class Local:
         if _dunder(name) and (name == "__ident_func__" or name == "__storage__"):
             object.__setattr__(self, name, value)
             return
-        if self._idents is not None:
-            # Ident mode knows no copied contexts: change the slot in place.
-            slot = self._idents.get()
-            if slot is None:
-                self._idents.set({name: value})
-            else:
-                slot[name] = value
-            return
-        if self._names is not None:
-            self._names.write(name, value)
+        cdef _IdentSlots idents
+        cdef PyObject *names = <PyObject *>self._names  # see __getattribute__
+        if self._idents is not None:  # as in _values
+            idents = self._ident_slots()
+            if idents is not None:
+                # Ident mode knows no copied contexts: change the slot in place.
+                slot = idents.get()
+                if slot is None:
+                    idents.set({name: value})
+                else:
+                    slot[name] = value
+                return
+        if names != <PyObject *>None:
+            (<_NamedValues>names).write(name, value)
             return
         values = _var_get(self._var)
         if values is None:
@@ -447,16 +483,23 @@ cdef class Local:
 
     @cython.binding(False)
     def _ctxlocal_delattr(self, name):
-        if self._idents is None and self._names is not None:
-            if not self._names.delete(name):
+        cdef _IdentSlots idents
+        cdef PyObject *names = <PyObject *>self._names  # see __getattribute__
+        if self._idents is not None:  # as in _values
+            idents = self._ident_slots()
+            if idents is not None:
+                values = idents.get()
+                if values is None or name not in values:
+                    raise AttributeError(name)
+                del values[name]
+                return
+        if names != <PyObject *>None:
+            if not (<_NamedValues>names).delete(name):
                 raise AttributeError(name)
             return
         values = self._values()
         if name not in values:
             raise AttributeError(name)
-        if self._idents is not None:
-            del values[name]
-            return
         values = values.copy()
         del values[name]
         _var_set(self._var, values)
@@ -470,14 +513,19 @@ cdef class Local:
         this local to ident-keyed storage, starting empty (assigning the
         function already in use changes nothing).
         """
-        if self._idents is None:
+        cdef _IdentSlots idents = self._ident_slots()
+        if idents is None:
             return default_ident_func()
-        return self._idents.func
+        return idents.func
 
     @__ident_func__.setter
     def __ident_func__(self, func):
-        if self._idents is None or self._idents.func is not func:
-            self._idents = _IdentSlots(func)
+        cdef _IdentSlots idents = self._ident_slots()
+        if idents is None or idents.func is not func:
+            idents = _IdentSlots(func)
+            with cython.critical_section(self):
+                old_idents = self._idents  # dropped after the lock: see _ident_slots
+                self._idents = idents
 
     @property
     def __storage__(self):
@@ -486,9 +534,10 @@ cdef class Local:
         In ident mode, the live storage. In the default context mode, a new
         dict holding the current context's values under the current ident.
         """
-        if self._idents is None:
+        cdef _IdentSlots idents = self._ident_slots()
+        if idents is None:
             return {default_ident_func()(): dict(self._values())}
-        return self._idents.store.data
+        return idents.store.data
 
     @property
     def _Local__storage(self):
@@ -554,7 +603,7 @@ cdef class StackView:
     """
 
     cdef object _top
-    cdef list _items
+    cdef list _items  # made on the first read, then never replaced
 
     def __init__(self, top):
         self._top = top
@@ -570,7 +619,13 @@ cdef class StackView:
                 items.append((<tuple>node)[0])
                 node = (<tuple>node)[1]
             items.reverse()
-            self._items = items
+            # Published once: of two threads that made a list, the second
+            # takes the first's, so a list once read is never dropped (a
+            # thread reads the field without a lock).
+            with cython.critical_section(self):
+                if self._items is None:
+                    self._items = items
+                items = self._items
         return items
 
     def __len__(self):
@@ -664,8 +719,11 @@ cdef class LocalStack:
     (True, False)
     """
 
+    # Threads read _var without a lock (see __init__) and _idents through
+    # _ident_slots(), as Local's.
     cdef object _var
     cdef _IdentSlots _idents
+    cdef object _retired  # what __init__ called again replaced
     cdef object __weakref__
 
     __class_getitem__ = classmethod(GenericAlias)
@@ -673,31 +731,55 @@ cdef class LocalStack:
     def __init__(self, context_var=None):
         if context_var is None:
             context_var = _ContextVar(f"ctxlocal.LocalStack<{id(self)}>.storage")
-        self._var = context_var
-        self._idents = None
+        with cython.critical_section(self):
+            if self._var is not None:
+                # As in Local.__init__: other threads may still read the old one.
+                self._retired = (self._var, self._retired)
+            self._var = context_var
+            old_idents = self._idents  # dropped after the lock: see _ident_slots
+            self._idents = None
+
+    @cython.final
+    cdef inline _IdentSlots _ident_slots(self):
+        """``_idents`` as a strong reference; None outside ident mode (see Local's)."""
+        cdef _IdentSlots idents
+        if self._idents is None:
+            return None
+        with cython.critical_section(self):
+            idents = self._idents
+        return idents
 
     @cython.final
     cdef inline object _get_top(self):
-        if self._idents is None:
+        cdef _IdentSlots idents
+        if self._idents is None:  # the lock of _ident_slots() only in ident mode
             stored = _var_get(self._var)
         else:
-            stored = self._idents.get()
+            idents = self._ident_slots()
+            # None: __init__ called again in another thread ended ident mode.
+            stored = _var_get(self._var) if idents is None else idents.get()
         if stored is None or type(stored) is tuple:
             return stored
         return _as_nodes(stored)
 
     @cython.final
     cdef inline void _set_top(self, object node) except *:
-        if self._idents is None:
+        cdef _IdentSlots idents
+        if self._idents is None:  # as in _get_top
+            _var_set(self._var, node)
+            return
+        idents = self._ident_slots()
+        if idents is None:
             _var_set(self._var, node)
         else:
-            self._idents.set(node)
+            idents.set(node)
 
     def __release_local__(self):
-        if self._idents is None:
+        cdef _IdentSlots idents = self._ident_slots()
+        if idents is None:
             _var_set(self._var, None)
         else:
-            self._idents.discard()
+            idents.discard()
 
     def push(self, obj):
         """Add ``obj`` on top of the stack and return the stack, bottom first."""
@@ -716,7 +798,7 @@ cdef class LocalStack:
     @property
     def top(self):
         """The top item, or ``None`` if the stack is empty."""
-        if self._idents is None:
+        if self._idents is None:  # the pointer only; _general_top reads it properly
             return _top_item(self._var, None, self, <void *>_general_top)
         return _general_top(self)
 
@@ -727,29 +809,36 @@ cdef class LocalStack:
     @property
     def __ident_func__(self):
         """The ident function (Werkzeug <= 1.0 API); see ``Local.__ident_func__``."""
-        if self._idents is None:
+        cdef _IdentSlots idents = self._ident_slots()
+        if idents is None:
             return default_ident_func()
-        return self._idents.func
+        return idents.func
 
     @__ident_func__.setter
     def __ident_func__(self, func):
-        if self._idents is None or self._idents.func is not func:
-            self._idents = _IdentSlots(func)
+        cdef _IdentSlots idents = self._ident_slots()
+        if idents is None or idents.func is not func:
+            idents = _IdentSlots(func)
+            with cython.critical_section(self):
+                old_idents = self._idents  # dropped after the lock: see _ident_slots
+                self._idents = idents
 
     @property
     def _storage(self):
         """Werkzeug's private storage variable, as a view: see
         :mod:`ctxlocal._werkzeug_storage`."""
-        return StackStorage(self._var if self._idents is None else self._idents.store)
+        cdef _IdentSlots idents = self._ident_slots()
+        return StackStorage(self._var if idents is None else idents.store)
 
     @property
     def __storage__(self):
         """``{ident: {"stack": [items]}}``, a snapshot (Werkzeug <= 1.0 layout)."""
-        if self._idents is None:
+        cdef _IdentSlots idents = self._ident_slots()
+        if idents is None:
             node = _var_get(self._var)
             items = [] if not node else [(default_ident_func()(), node)]
         else:
-            items = [(ident, top) for ident, top in list(self._idents.store.data.items()) if top]
+            items = [(ident, top) for ident, top in list(idents.store.data.items()) if top]
         return {ident: {"stack": stack_items(stored)} for ident, stored in items}
 
 
@@ -803,6 +892,7 @@ cdef class LocalProxy:
     cdef _Kind _kind
     cdef _Fast _fast
     cdef object _bound_getter  # self._get_current_object, made on first read
+    cdef object _retired  # what __init__ called again replaced
     cdef object __weakref__
 
     __class_getitem__ = classmethod(GenericAlias)
@@ -810,38 +900,52 @@ cdef class LocalProxy:
     __module__ = "ctxlocal._local_c"
 
     def __init__(self, local, name=None, *, unbound_message=None):
+        cdef bint dotted = False
+        cdef _Kind kind
+        cdef _Fast fast
         if name is not None:
             operator.attrgetter(name)  # validates the name, as Werkzeug's does
-            self._dotted = "." in name
-            self._name = tuple(name.split(".")) if self._dotted else name
+            dotted = "." in name
+            parts = tuple(name.split(".")) if dotted else name
         else:
-            self._dotted = False
-            self._name = None
-        self._message = "object is not bound" if unbound_message is None else unbound_message
+            parts = None
+        message = "object is not bound" if unbound_message is None else unbound_message
 
         if not isinstance(local, (Local, LocalStack)) and not PyContextVar_CheckExact(local):
             local = adopt(local, Local, LocalStack) or local
         if isinstance(local, Local):
             if name is None:
                 raise TypeError("'name' is required when proxying a 'Local' object.")
-            self._kind = KIND_LOCAL
+            kind = KIND_LOCAL
         elif isinstance(local, LocalStack):
-            self._kind = KIND_STACK
+            kind = KIND_STACK
         elif PyContextVar_CheckExact(local):
-            self._kind = KIND_VAR
+            kind = KIND_VAR
         elif callable(local):
-            self._kind = KIND_CALLABLE
+            kind = KIND_CALLABLE
         else:
             raise TypeError(f"Don't know how to proxy '{type(local)}'.")
-        self._local = local
-        if self._kind == KIND_VAR and not self._dotted:
-            self._fast = FAST_VAR
-        elif self._kind == KIND_STACK and name is None:
-            self._fast = FAST_STACK
-        elif self._kind == KIND_CALLABLE and name is None:
-            self._fast = FAST_CALLABLE
+        if kind == KIND_VAR and not dotted:
+            fast = FAST_VAR
+        elif kind == KIND_STACK and name is None:
+            fast = FAST_STACK
+        elif kind == KIND_CALLABLE and name is None:
+            fast = FAST_CALLABLE
         else:
-            self._fast = FAST_NONE
+            fast = FAST_NONE
+        with cython.critical_section(self):
+            if self._kind != KIND_UNSET:
+                # __init__ called again, on a proxy that other threads may be
+                # reading without a lock: they may hold what is replaced here,
+                # so it lives as long as the proxy. (Those readers check the
+                # kind of local before they rely on it: see _fetch.)
+                self._retired = (self._local, self._name, self._message, self._retired)
+            self._local = local
+            self._name = parts
+            self._dotted = dotted
+            self._message = message
+            self._kind = kind
+            self._fast = fast
 
     @cython.final
     cdef inline object _named(self, object obj):
@@ -852,8 +956,10 @@ cdef class LocalProxy:
         if not self._dotted:
             return getattr(obj, self._name)
         # attrgetter's walk, but each step's proxy resolved here, where a
-        # cycle through it is caught (attrgetter would recurse in C).
-        for part in <tuple>self._name:
+        # cycle through it is caught (attrgetter would recurse in C). A
+        # checked cast: __init__ called again in another thread may have
+        # replaced the tuple with a plain name since _dotted was read.
+        for part in <tuple?>self._name:
             if isinstance(obj, LocalProxy):
                 obj = _innermost(obj)
             obj = getattr(obj, part)
@@ -878,13 +984,21 @@ cdef class LocalProxy:
     @cython.final
     cdef inline object _fetch(self, bint resolve):
         cdef _Fast fast = self._fast
+        # Borrowed: what __init__ called again replaces stays alive. Its type
+        # is checked before the cast, as __init__ in another thread may have
+        # changed it since _fast was read (FAST_VAR's helper checks its own).
+        cdef PyObject *local = <PyObject *>self._local
         # Each branch returns the helper's result as it comes: see the C
         # helpers at the top for why no variable holds it.
         if fast == FAST_VAR:
-            return _var_target(self._local, self._name, self._message, resolve,
+            return _var_target(<object>local, self._name, self._message, resolve,
                                <PyTypeObject *>LocalProxy, <void *>_innermost)
-        if fast == FAST_STACK and (<LocalStack>self._local)._idents is None:
-            return _stack_target((<LocalStack>self._local)._var, self._local,
+        if (
+            fast == FAST_STACK
+            and _type_check(local, <PyTypeObject *>LocalStack)
+            and (<LocalStack>local)._idents is None
+        ):
+            return _stack_target((<LocalStack>local)._var, <object>local,
                                  <void *>_general_top, self._message, resolve,
                                  <PyTypeObject *>LocalProxy, <void *>_innermost)
         if fast == FAST_CALLABLE:
@@ -906,7 +1020,7 @@ cdef class LocalProxy:
             except AttributeError:
                 raise RuntimeError(self._message) from None
         if kind == KIND_STACK:
-            node = (<LocalStack>self._local)._get_top()
+            node = (<LocalStack?>self._local)._get_top()  # checked: see _fetch
             if node is None:
                 raise RuntimeError(self._message)
             obj = (<tuple>node)[0]
@@ -957,8 +1071,15 @@ cdef class LocalProxy:
             # Kept, so that the common `proxy._get_current_object()` does not
             # build a bound method each time (Werkzeug keeps it in a slot).
             if self._bound_getter is None:
-                self._bound_getter = PyObject_GenericGetAttr(self, name)
+                getter = PyObject_GenericGetAttr(self, name)
+                # Published once and never replaced, so that a thread reading
+                # the field without a lock never sees it dropped.
+                with cython.critical_section(self):
+                    if self._bound_getter is None:
+                        self._bound_getter = getter
             return self._bound_getter
+        # Borrowed, and only compared: the dict is filled at import and never
+        # changed, and descr (which _PyType_Lookup lends) is never followed.
         forwarded = PyDict_GetItemWithError(_FORWARDED_DESCRS, name)
         if forwarded == descr:
             return read_special(self, name, self._get_current_object, self._local)

@@ -16,6 +16,42 @@
 
 typedef PyObject *(*ctxlocal_fn)(PyObject *);
 
+/* Dictionary reads that hand on a strong reference.
+
+   With a GIL, a borrowed reference from PyDict_GetItemWithError stays valid
+   until this thread runs Python code or releases the GIL, and taking a
+   reference then costs what Cython's own conversion would. On free-threaded
+   CPython (Py_GIL_DISABLED, 3.13 and later) another thread may remove the
+   entry and free the value at any moment, so the reference is taken inside
+   the lookup by PyDict_GetItemRef (CPython 3.13+, which every free-threaded
+   build is). Each build compiles only its own branch: the GIL build's code
+   is what it was. (Py_NewRef appears only in the free-threaded branches:
+   the GIL build supports 3.9, which lacks it.) */
+
+/* d[key] (a new reference), or dflt (a new reference) if d has no key. */
+static inline PyObject *
+ctxlocal_dict_get(PyObject *d, PyObject *key, PyObject *dflt)
+{
+    PyObject *value;
+#ifdef Py_GIL_DISABLED
+    int found = PyDict_GetItemRef(d, key, &value);
+    if (found < 0)
+        return NULL;
+    if (found == 0)
+        value = Py_NewRef(dflt);
+    return value;
+#else
+    value = PyDict_GetItemWithError(d, key);
+    if (value == NULL) {
+        if (PyErr_Occurred())
+            return NULL;
+        value = dflt;
+    }
+    Py_INCREF(value);
+    return value;
+#endif
+}
+
 /* RuntimeError(message) raised, as `raise RuntimeError(message)` does. */
 static PyObject *
 ctxlocal_unbound(PyObject *message)
@@ -64,6 +100,60 @@ ctxlocal_var_value(PyObject *var, PyObject *missing)
         return missing;
     }
     return value;
+}
+
+/* A Local's attribute: the value, in the current context, of the
+   ContextVar that vars (a dict, name -> ContextVar) holds for name; missing
+   if vars has none for it or that one has no value. */
+static inline PyObject *
+ctxlocal_named_value(PyObject *vars, PyObject *name, PyObject *missing)
+{
+    PyObject *var;
+#ifdef Py_GIL_DISABLED
+    PyObject *value;
+    int found = PyDict_GetItemRef(vars, name, &var);
+    if (found <= 0)
+        return found < 0 ? NULL : Py_NewRef(missing);
+    value = ctxlocal_var_value(var, missing);
+    Py_DECREF(var);
+    return value;
+#else
+    var = PyDict_GetItemWithError(vars, name);
+    if (var == NULL) {
+        if (PyErr_Occurred())
+            return NULL;
+        Py_INCREF(missing);
+        return missing;
+    }
+    return ctxlocal_var_value(var, missing);
+#endif
+}
+
+/* What an ident store's cells dict (ident key -> [slot, owner] list) holds
+   in the slot at index `at` of key's cell; None if key has no cell. */
+static inline PyObject *
+ctxlocal_ident_slot(PyObject *cells, PyObject *key, Py_ssize_t at)
+{
+    PyObject *cell, *slot;
+#ifdef Py_GIL_DISABLED
+    int found = PyDict_GetItemRef(cells, key, &cell);
+    if (found <= 0)
+        return found < 0 ? NULL : Py_NewRef(Py_None);
+    /* The list's own lock orders this read with another thread's write. */
+    slot = PyList_GetItemRef(cell, at);
+    Py_DECREF(cell);
+    return slot;
+#else
+    cell = PyDict_GetItemWithError(cells, key);
+    if (cell == NULL) {
+        if (PyErr_Occurred())
+            return NULL;
+        Py_RETURN_NONE;
+    }
+    slot = PyList_GetItem(cell, at);
+    Py_XINCREF(slot);
+    return slot;
+#endif
 }
 
 /* The target of a proxy to a ContextVar, with an optional plain
