@@ -45,7 +45,9 @@ PY=$WORK/venv/bin/python
 
 # pip >= 25.1 reads dependency groups; PyPy's venv may bring an older one.
 "$PY" -m pip install -q --upgrade pip
-"$PY" -m pip install -q --group test
+# The servers group: gunicorn and waitress for tests/test_servers.py (pure
+# Python; gevent and uwsgi, CPython's, skip there).
+"$PY" -m pip install -q --group test --group servers
 # SQLAlchemy requires greenlet>=1, newer than PyPy's built-in 0.4.13, so pip
 # adds PyPI's greenlet, which has no compiled part on PyPy: it imports nowhere
 # and shadows the built-in one when site-packages comes first on sys.path
