@@ -53,14 +53,14 @@ step "ctxlocal installed into the venv: the ctxlocal-run script and ctxlocal-ins
 # among them); CTXLOCAL_REQUIRE_INSTALLED_HOOKS=1 fails those tests, instead
 # of skipping them, if they are missing. The suite and the children it starts
 # still import the checkout, which is first on sys.path (PYTHONPATH).
+# (Not exported: the other runs below test copies of the tree, not this venv.)
 CTXLOCAL_NO_EXTENSIONS=0 "$PY" -m pip install -q --no-deps --no-build-isolation .
-export CTXLOCAL_REQUIRE_INSTALLED_HOOKS=1
 
 step "test suite: compiled required, both implementations"
-CTXLOCAL_NO_EXTENSIONS=0 "$PY" -m pytest
+CTXLOCAL_REQUIRE_INSTALLED_HOOKS=1 CTXLOCAL_NO_EXTENSIONS=0 "$PY" -m pytest
 
 step "test suite: pure implementation only"
-CTXLOCAL_NO_EXTENSIONS=1 "$PY" -m pytest
+CTXLOCAL_REQUIRE_INSTALLED_HOOKS=1 CTXLOCAL_NO_EXTENSIONS=1 "$PY" -m pytest
 
 step "Werkzeug's tests/test_local.py, both implementations"
 "$PY" ci/werkzeug_suite.py --src .
