@@ -13,8 +13,9 @@
 #    without gevent, eventlet and SQLAlchemy, whose C extensions would have to
 #    be compiled for the debug interpreter (their tests skip in this run).
 # 3. Runs tests/test_refcount.py (no growth of sys.gettotalrefcount() over
-#    rounds of each operation family), checking that it ran for both
-#    implementations and was not skipped, then the whole test suite (unless
+#    rounds of each operation family) and tests/test_parallel.py (threads
+#    sharing locals; the same check over rounds of them), checking that
+#    they ran for both implementations, unskipped, then the whole suite (unless
 #    --refcount-only), all with CTXLOCAL_NO_EXTENSIONS=0 (the compiled module
 #    is required) and CTXLOCAL_REQUIRE_DEBUG=1 (test_refcount.py errors
 #    instead of skipping without sys.gettotalrefcount), and Werkzeug's own
@@ -80,8 +81,10 @@ FAILED=0
 
 # The refcount checks, on their own first so that their result shows even
 # when another test fails. They must run for both implementations, unskipped.
+# With them, the parallel tests (threads sharing locals, stacks and proxies;
+# their test_refcounts_flat checks the counts over rounds of them).
 LOG="$WORK/refcount.log"
-"${PYTEST[@]}" tests/test_refcount.py 2>&1 | tee "$LOG" || FAILED=1
+"${PYTEST[@]}" tests/test_refcount.py tests/test_parallel.py 2>&1 | tee "$LOG" || FAILED=1
 if grep -q "SKIPPED" "$LOG" || ! grep -q "passed" "$LOG"; then
     echo "refcount-dbg: tests/test_refcount.py did not run (skipped?) under $PY" >&2
     FAILED=1
