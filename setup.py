@@ -1,15 +1,14 @@
-"""Build script: compiles the Cython implementation on CPython with a GIL.
+"""Build script: compiles the Cython implementation on CPython (either build).
 
 ``CTXLOCAL_NO_EXTENSIONS`` (any case, surrounding spaces ignored), as
 ``import ctxlocal`` reads it:
 
-* unset or empty: the extension where it can be built (CPython with a GIL),
-  none elsewhere;
+* unset or empty: the extension where it can be built (CPython, with a GIL or
+  free-threaded: the module declares that it does not need the GIL), none
+  elsewhere;
 * ``0``, ``false``, ``no``, ``off``: the extension, required: a failed compile
   is an error instead of a silent fallback, and so is asking for it on an
-  interpreter it is never built for (PyPy and the others; free-threaded
-  CPython, where importing it would turn the GIL back on for the whole
-  process);
+  interpreter it is never built for (PyPy and the others);
 * ``1``, ``true``, ``yes``, ``on``: no extension; that build is the pure
   ``py3-none-any`` package;
 * anything else: the build stops with the message ``import ctxlocal`` would

@@ -23,7 +23,9 @@
 #    (ci/werkzeug_suite.py; also run on every interpreter below);
 # 8. the interpreters Debian 12 lacks, from a Debian sid root (ci/test-sid.sh):
 #    CPython 3.14 and 3.15 (suite, Werkzeug's tests, speed figures), PyPy 8
-#    and python3.14-dbg.
+#    and python3.14-dbg; in the same root, the free-threaded compile check
+#    (ci/freethreaded-compile.sh: the compiled module's C against 3.14's
+#    headers with Py_GIL_DISABLED, warning-free, and its Py_mod_gil slot).
 #
 # Environment: PYTHON (default python3) for the venv; CTXLOCAL_SKIP_SID=1
 # leaves out step 8 (machines that cannot chroot).
@@ -101,6 +103,8 @@ PYTHON="$PY" bash ci/build-wheels.sh --ci
 if [ "${CTXLOCAL_SKIP_SID:-0}" != 1 ]; then
     step "CPython 3.14 and 3.15, PyPy 8, python3.14-dbg (Debian sid root)"
     bash ci/test-sid.sh
+    step "free-threaded compile check: CPython 3.14's headers with Py_GIL_DISABLED (Debian sid root)"
+    bash ci/freethreaded-compile.sh
 fi
 
 step "all checks passed"

@@ -17,10 +17,9 @@ of the two implementations; any case, surrounding spaces ignored):
 * anything else: ``import ctxlocal`` raises ``ValueError`` naming the value
   and the accepted ones.
 
-Interpreters other than CPython use the pure module, and so does
-free-threaded CPython: the compiled module relies on the GIL, and importing it
-would turn the GIL back on for the whole process. ``python -m ctxlocal`` tells
-which module is in use and why.
+Interpreters other than CPython use the pure module. Free-threaded CPython
+gets the compiled one, which declares that it does not need the GIL: the GIL
+stays off. ``python -m ctxlocal`` tells which module is in use and why.
 """
 
 from __future__ import annotations

@@ -45,8 +45,8 @@ def _why() -> str:
         return f"{told}, and the compiled module imports"
     error: Optional[BaseException] = None
     if compiled_supported():
-        # Only where the module may be imported: on free-threaded CPython
-        # importing it would turn the GIL back on.
+        # Only where the module can exist (CPython): elsewhere there is no
+        # import error to quote, only the interpreter.
         try:
             importlib.import_module(MODULES[CYTHON])
         except ImportError as exc:

@@ -8,8 +8,8 @@ import (:func:`required_but_absent`), and by ``python -m ctxlocal``
 
 The causes told apart, first match wins:
 
-* an interpreter the module is never built for (PyPy and the others,
-  free-threaded CPython);
+* an interpreter the module is never built for (PyPy and every other one
+  but CPython);
 * the module's file is there but does not import (the original error is
   chained by the caller and quoted);
 * a source tree (``setup.py`` beside the package) where it was not built for
@@ -103,7 +103,7 @@ def explain(error: Optional[BaseException]) -> Absence:
     if unsupported is not None:
         return Absence(
             f"it is never built for {unsupported}",
-            (f"unset {ENV_VAR} (the pure module is this interpreter's)", "or run a CPython build with the GIL"),
+            (f"unset {ENV_VAR} (the pure module is this interpreter's)", "or run CPython"),
         )
     source_tree = os.path.isfile(os.path.join(SOURCE_ROOT, "setup.py"))
     build_here = f"cd {shlex.quote(SOURCE_ROOT)} && {BUILD_IN_PLACE}"

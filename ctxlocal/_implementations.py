@@ -6,7 +6,8 @@ ids, the benchmark's ``--impl`` values and table columns, the CI scripts) uses
 the two words of this registry:
 
 * ``"cython"``: ``ctxlocal._local_c``, compiled by Cython from
-  ``_ctxlocal/_local_c.pyx``; CPython with a GIL only;
+  ``_ctxlocal/_local_c.pyx``; CPython, with a GIL or free-threaded (the module
+  declares that it does not need the GIL);
 * ``"python"``: ``ctxlocal._local_py``, pure Python; every interpreter.
 
 ``CTXLOCAL_NO_EXTENSIONS`` says which one is wanted, and :func:`requested` is
@@ -21,13 +22,13 @@ yes/no environment settings; any case, surrounding spaces ignored):
   variable, the value and the accepted ones.
 
 What follows from the answer is each caller's business: ``ctxlocal._choose``
-falls back or raises ``ImportError`` (and refuses the compiled module on
-free-threaded CPython), ``setup.py`` skips or forces the build, the test suite
-and the benchmarks decide which implementations they run.
+falls back or raises ``ImportError``, ``setup.py`` skips or forces the build,
+the test suite and the benchmarks decide which implementations they run.
 
-Which interpreters can have the compiled module at all (CPython with a GIL)
-is said here once too, by :func:`compiled_supported`, :func:`free_threaded`
-and :func:`compiled_unsupported_reason`.
+Which interpreters can have the compiled module at all (CPython, either
+build) is said here once too, by :func:`compiled_supported` and
+:func:`compiled_unsupported_reason`; :func:`free_threaded` tells the builds
+apart.
 
 This module imports only the standard library (``os``, ``sys``, ``sysconfig``,
 ``typing``) and nothing from the package: ``import ctxlocal`` stays fast, and a script that
@@ -167,20 +168,21 @@ def environ_for(name: Optional[Name], environ: Optional[Mapping[str, str]] = Non
 def free_threaded() -> bool:
     """Whether this is a free-threaded CPython build (``Py_GIL_DISABLED``).
 
-    It never gets the compiled module, which relies on the GIL: importing it
-    would turn the GIL back on for the whole process.
+    The compiled module runs there too, with the GIL off: it declares that it
+    does not need it (its ``Py_mod_gil`` slot), so importing it leaves the
+    GIL as it was.
     """
     return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
 def compiled_supported() -> bool:
-    """Whether this interpreter can have the compiled module: CPython with a GIL."""
+    """Whether this interpreter can have the compiled module: CPython, either build."""
     return compiled_unsupported_reason() is None
 
 
 def compiled_unsupported_reason() -> Optional[str]:
     """Why this interpreter never has the compiled module, ``None`` if it can
-    (CPython with a GIL).
+    (CPython, with a GIL or free-threaded).
 
     The answer names the interpreter and fits after "never built for".
     """
@@ -188,9 +190,4 @@ def compiled_unsupported_reason() -> Optional[str]:
         version = ".".join(map(str, sys.implementation.version[:3]))
         name = "PyPy" if sys.implementation.name == "pypy" else sys.implementation.name
         return f"{name} {version} (it is a CPython extension; every other interpreter gets the pure module)"
-    if free_threaded():
-        return (
-            "free-threaded CPython (it relies on the GIL: importing it would"
-            " turn the GIL back on for the whole process)"
-        )
     return None

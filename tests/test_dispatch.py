@@ -1,13 +1,15 @@
 """How ``import ctxlocal`` picks an implementation, run in fresh interpreters.
 
 ``CTXLOCAL_NO_EXTENSIONS`` (any case, surrounding whitespace ignored): unset or
-empty, the compiled module if it imports (CPython with a GIL), else the pure
-one; ``0``, ``false``, ``no``, ``off``: the compiled module, or an
+empty, the compiled module if it imports (CPython, either build), else the
+pure one; ``0``, ``false``, ``no``, ``off``: the compiled module, or an
 ``ImportError`` that says why it cannot be used and what fixes it; ``1``,
 ``true``, ``yes``, ``on``: the pure module; anything else: a ``ValueError``
 naming the value and the accepted ones, at import and from ``setup.py``.
-Free-threaded CPython always gets the pure module; no such interpreter can be
-installed here, so its build configuration is faked. The causes of a missing
+Free-threaded CPython picks as a GIL build does (the compiled module declares
+that it does not need the GIL); no such interpreter can be installed here, so
+its build configuration is faked, and so is another interpreter than CPython
+where the suite runs on CPython. The causes of a missing
 compiled module are made for real: copies of the package without it, with a
 broken one, and a pure wheel built from the source tree and installed.
 """
@@ -113,6 +115,12 @@ _real = sysconfig.get_config_var
 sysconfig.get_config_var = lambda name: 1 if name == "Py_GIL_DISABLED" else _real(name)
 """
 
+# Makes this interpreter read as one that is not CPython.
+FAKE_OTHER_INTERPRETER = """
+import sys
+sys.implementation.name = "otherpython"
+"""
+
 
 def _run(
     setting: Optional[str], code: str, root: Path = PACKAGE_ROOT, cwd: Optional[Path] = None
@@ -214,30 +222,45 @@ def test_this_process_uses_the_module_the_setting_asks_for() -> None:
 
 
 @pytest.mark.parametrize("setting", [None, "1"])
-def test_free_threaded_cpython_gets_the_pure_module(setting: Optional[str]) -> None:
+def test_free_threaded_cpython_picks_as_a_gil_build(setting: Optional[str]) -> None:
+    """The compiled module where it imports, unless the pure one is asked for."""
     result = _run(setting, FAKE_FREE_THREADED + REPORT)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == f"{PYTHON}\n"
-    # Nothing imported the compiled module on the way.
-    result = _run(setting, FAKE_FREE_THREADED + f"import ctxlocal, sys; print({MODULES[CYTHON]!r} in sys.modules)")
-    assert result.stdout == "False\n", result.stderr
+    assert result.stdout == f"{PYTHON if setting == '1' else default_choice()}\n"
 
 
-def test_the_free_threaded_fake_changes_only_that_setting() -> None:
-    """The fake above must be what makes the difference: without it, the default."""
-    result = _run(None, FAKE_FREE_THREADED.replace("1 if", "None if") + REPORT)
+@needs_compiled_support
+def test_the_free_threaded_fake_takes_effect() -> None:
+    """The fake above is what the package reads, so the equal choice is meaningful."""
+    code = FAKE_FREE_THREADED + "import ctxlocal._implementations as i; print(i.free_threaded())"
+    result = _run(None, code)
+    assert result.stdout == "True\n", result.stderr
+    assert _run(None, code.replace("1 if", "None if")).stdout == "False\n"
+
+
+@pytest.mark.skipif(not free_threaded(), reason="needs free-threaded CPython (the wheel workflow's cp314t and cp315t)")
+@pytest.mark.parametrize("setting", [None, "0"])
+def test_the_gil_stays_off(setting: Optional[str]) -> None:
+    """On a real free-threaded interpreter: importing ctxlocal (the compiled
+    module), installing it and importing Flask leave the GIL off."""
+    code = (
+        "import sys, ctxlocal; print(ctxlocal.IMPLEMENTATION, sys._is_gil_enabled());"
+        " ctxlocal.install(); import flask; print(sys._is_gil_enabled())"
+    )
+    result = _run(setting, code)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == f"{default_choice()}\n"
+    assert result.stdout == f"{CYTHON} False\nFalse\n", result.stderr
+    assert "GIL" not in result.stderr, result.stderr
 
 
 # ------------------------------------------- the compiled module required but absent
 
 
 def test_required_on_an_interpreter_it_is_never_built_for() -> None:
-    """PyPy for real where the suite runs on it; free-threaded CPython faked elsewhere."""
-    fake = FAKE_FREE_THREADED if compiled_supported() else ""
-    if fake or free_threaded():
-        interpreter = "free-threaded CPython"
+    """PyPy for real where the suite runs on it; another interpreter faked on CPython."""
+    fake = FAKE_OTHER_INTERPRETER if compiled_supported() else ""
+    if fake:
+        interpreter = "otherpython"
     else:
         interpreter = "PyPy" if sys.implementation.name == "pypy" else sys.implementation.name
     result = _run("off", fake + TRY_IMPORT)
