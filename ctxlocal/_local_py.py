@@ -344,9 +344,11 @@ class Local:
     @__ident_func__.setter
     def __ident_func__(self, func: Callable[[], Any]) -> None:
         storage = _ident_storage(self._ctxlocal_storage, func)
-        object.__setattr__(self, "_ctxlocal_named", None)
-        object.__setattr__(self, "_ctxlocal_vars", None)
+        # The storage first: a thread that reads the other two as None (the
+        # test before each use of the storage) must find the IdentStore.
         object.__setattr__(self, "_ctxlocal_storage", storage)
+        object.__setattr__(self, "_ctxlocal_vars", None)
+        object.__setattr__(self, "_ctxlocal_named", None)
 
     @property
     def __storage__(self) -> Any:
