@@ -274,6 +274,11 @@ def uwsgi_command() -> str:
     if platform.python_implementation() != "CPython" or embedded != sys.version_info[:2]:
         pytest.skip(f"uwsgi's python3 plugin embeds CPython {lines[-1]}, not this"
                     f" {platform.python_implementation()} {platform.python_version()}")
+    if hasattr(sys, "gettotalrefcount"):
+        # Debian's plugin embeds the release build: a debug build's venv has
+        # compiled modules of the debug ABI (cpython-311d), which it cannot load.
+        pytest.skip(f"uwsgi's python3 plugin embeds a release build of CPython, and this"
+                    f" is a debug build (ABI flags {sys.abiflags!r})")
     return uwsgi
 
 
