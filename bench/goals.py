@@ -26,9 +26,13 @@ for each, the table adds a row with a floor that does that work too:
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import platform
 import statistics
 import sys
 import threading
+import time
 import timeit
 from contextvars import ContextVar
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence
@@ -142,9 +146,13 @@ def measure(goals: Sequence[Goal], rounds: int, number: int) -> List[Row]:
     return rows
 
 
-def render(rows: Sequence[Row]) -> str:
+def render(rows: Sequence[Row], heading: Optional[str] = None) -> str:
+    """The table as Markdown, under ``heading`` (default: this interpreter's line)."""
+    if heading is None:
+        heading = f"CPython {sys.version.split()[0]}, ctxlocal._local_c; medians"
     lines = [
-        f"CPython {sys.version.split()[0]}, ctxlocal._local_c; medians",
+        heading,
+        "",
         "| operation | floor | ctxlocal ns | floor ns | × floor | goal |",
         "|---|---|---:|---:|---:|---|",
     ]
@@ -158,10 +166,40 @@ def render(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
+def to_json(rows: Sequence[Row], rounds: int, number: int) -> Dict[str, Any]:
+    """A run as JSON data: what :func:`from_json` reads back, for the docs."""
+    return {
+        "python": sys.version.split()[0],
+        "build": sys.version,
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "rounds": rounds,
+        "number": number,
+        "rows": [
+            {**row.goal._asdict(), "ours_ns": row.ours_ns, "floor_ns": row.floor_ns, "ratio": row.ratio}
+            for row in rows
+        ],
+    }
+
+
+def from_json(data: Dict[str, Any]) -> str:
+    """The Markdown table of a run saved by ``--json``, with its heading."""
+    rows = [
+        Row(Goal(r["label"], r["ours"], r["floor"], r["limit"]), r["ours_ns"], r["floor_ns"], r["ratio"])
+        for r in data["rows"]
+    ]
+    heading = (
+        f"CPython {data['python']} ({data['machine']}, {data['date']}), ctxlocal._local_c;"
+        f" medians of {data['rounds']} rounds of {data['number']:,} runs"
+    )
+    return render(rows, heading)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--number", type=int, default=50_000)
+    parser.add_argument("--json", metavar="PATH", help="also write the run as JSON (the docs render it)")
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.number < 1:
         parser.error("--rounds and --number must be positive")
@@ -171,7 +209,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         import ctxlocal._local_c  # noqa: F401
     except ImportError as exc:
         parser.error(f"the compiled module is needed ({exc}); build it first")
-    print(render(measure(GOALS, args.rounds, args.number)))
+    rows = measure(GOALS, args.rounds, args.number)
+    print(render(rows))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(to_json(rows, args.rounds, args.number), f, indent=1)
+            f.write("\n")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The ``bench-table`` directive: a benchmark table rendered at build time.
+"""The ``bench-table`` and ``bench-goals`` directives: benchmark tables rendered at build time.
 
 In a MyST page::
 
@@ -10,7 +10,9 @@ reads the results file (a path from the repository root) with
 makes of it as Markdown: the machine and method lines, the table, and the
 floor of each row. It is the same text as the ``table-<python>.md`` files
 ``python -m bench`` writes beside the JSON, so no figure in the docs is typed
-by hand. The Markdown is parsed by MyST, so the directive is for MyST pages.
+by hand. ``bench-goals`` does the same for a ``python -m bench.goals --json``
+run (``bench.goals.from_json``). The Markdown is parsed by MyST, so the
+directives are for MyST pages.
 """
 
 from __future__ import annotations
@@ -37,18 +39,35 @@ def results_markdown(path: Path) -> str:
 class BenchTable(SphinxDirective):
     required_arguments = 1
     has_content = False
+    render = staticmethod(results_markdown)
 
     def run(self) -> List[nodes.Node]:
         path = REPO / self.arguments[0]
         if not path.is_file():
-            raise self.error(f"bench-table: no results file {self.arguments[0]!r} (from {REPO})")
+            raise self.error(f"{self.name}: no results file {self.arguments[0]!r} (from {REPO})")
         self.env.note_dependency(str(path))
         container = nodes.container(classes=["bench-table"])
-        lines = StringList(results_markdown(path).splitlines(), source=str(path))
+        lines = StringList(self.render(path).splitlines(), source=str(path))
         self.state.nested_parse(lines, self.content_offset, container)
         return [container]
 
 
+def goals_markdown(path: Path) -> str:
+    """What ``python -m bench.goals`` printed for the run it saved (``--json``) in ``path``."""
+    import json
+
+    from bench.goals import from_json
+
+    return from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+class BenchGoals(BenchTable):
+    """``bench-goals``: a ``python -m bench.goals --json`` run, as its table."""
+
+    render = staticmethod(goals_markdown)
+
+
 def setup(app: Sphinx) -> Dict[str, Any]:
     app.add_directive("bench-table", BenchTable)
+    app.add_directive("bench-goals", BenchGoals)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
