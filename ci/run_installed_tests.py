@@ -21,7 +21,13 @@ The guarantees:
   ``ctxlocal-install.pth``) are there: ``CTXLOCAL_REQUIRE_INSTALLED_HOOKS=1``
   turns their tests' skips into failures;
 * pytest exits 0 and at least one test passed (counted from its
-  ``--junitxml`` report), so a run that executed nothing fails.
+  ``--junitxml`` report), so a run that executed nothing fails;
+* on free-threaded CPython (the wheel workflow's cp314t and cp315t: the only
+  real free-threaded runs), also: the GIL is off after ``import ctxlocal`` and
+  after ``ctxlocal.install(); import flask`` (:data:`GIL_PROBE`), and the
+  suite passes again under pytest-run-parallel, each thread-safe test run by
+  ``PARALLEL_THREADS`` threads at once (:func:`parallel_command`; the others
+  are marked in ``tests/conftest.py`` and skipped there).
 
 ``tests/test_packaging.py`` (checks of the repository's CI files, absent from
 the sdist) is left out. With ``--report`` the outcome is also written as JSON,
@@ -42,7 +48,7 @@ import sysconfig
 import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 # The registry of implementations, read from its file: this process must not
 # import ctxlocal from the source tree.
@@ -61,6 +67,18 @@ REPO_ONLY_TESTS = [
     "tests/test_docs_chart.py",
     "tests/test_docs_typing.py",
 ]
+
+# Whether this interpreter is free-threaded CPython.
+FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+PARALLEL_THREADS = 4
+
+# On free-threaded CPython: sys._is_gil_enabled() after importing ctxlocal, and
+# after installing it and importing Flask (both must be False).
+GIL_PROBE = (
+    "import json, sys, ctxlocal; after_import = sys._is_gil_enabled(); "
+    "ctxlocal.install(); import flask; "
+    "print(json.dumps([after_import, sys._is_gil_enabled()]))"
+)
 
 # Run in the interpreter under test, from the test directory, so the import
 # sees the same sys.path as pytest's process will.
@@ -117,9 +135,33 @@ def probe(workdir: Path, expect: str) -> Dict[str, str]:
     return info
 
 
-def run_pytest(workdir: Path, quick: bool, junit: Path) -> "tuple[int, Dict[str, int]]":
+def check_gil_stays_off(workdir: Path) -> None:
+    """On free-threaded CPython: SystemExit unless the GIL stays off."""
+    out = subprocess.run(
+        [sys.executable, "-c", GIL_PROBE], cwd=workdir, check=True, stdout=subprocess.PIPE, text=True
+    ).stdout
+    after_import, after_flask = json.loads(out.strip().splitlines()[-1])
+    if after_import or after_flask:
+        raise SystemExit(
+            f"the GIL is on: after import ctxlocal {after_import}, after install() and import flask"
+            f" {after_flask}"
+        )
+    print("free-threaded: the GIL stays off after import ctxlocal and after install(); import flask")
+
+
+def parallel_command() -> List[str]:
+    """pytest's arguments for the suite under pytest-run-parallel: each test
+    run by PARALLEL_THREADS threads at once, the ones marked thread-unsafe
+    (tests/conftest.py says why, test by test) left out: the run before
+    this one ran them."""
+    return [f"--parallel-threads={PARALLEL_THREADS}", "--skip-thread-unsafe=True"]
+
+
+def run_pytest(
+    workdir: Path, quick: bool, junit: Path, extra: Sequence[str] = ()
+) -> "tuple[int, Dict[str, int]]":
     """pytest's exit status and its counts (from the JUnit XML report)."""
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}"]
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}", *extra]
     command += [f"--ignore={path}" for path in REPO_ONLY_TESTS]
     if quick:
         command += ["-m", "not slow"]
@@ -155,10 +197,19 @@ def main(argv: Optional[List[str]] = None) -> int:
                 else:
                     shutil.copy(source, workdir / name)
         info = probe(workdir, args.expect)
+        if FREE_THREADED:
+            check_gil_stays_off(workdir)
         if args.probe_only:
             status, counts = 0, {}
         else:
             status, counts = run_pytest(workdir, args.quick, Path(tmp) / "junit.xml")
+            if FREE_THREADED and status == 0:
+                status, parallel_counts = run_pytest(
+                    workdir, args.quick, Path(tmp) / "junit-parallel.xml", parallel_command()
+                )
+                if not parallel_counts.get("passed"):
+                    print("pytest-run-parallel passed no test", file=sys.stderr)
+                    status = status or 1
     report = {
         "label": args.label,
         "python": f"{platform.python_implementation()} {platform.python_version()}",

@@ -10,6 +10,7 @@
 # 3. the suite with the compiled implementation required (every test runs on
 #    both implementations), then with the pure one only; it starts real
 #    servers (flask run, gunicorn, waitress, hypercorn, uwsgi...) on 127.0.0.1;
+#    then under pytest-run-parallel (each thread-safe test run by 4 threads);
 # 4. mypy --strict over the package, the type stub against each
 #    implementation (mypy.stubtest), the documentation built warning-free with
 #    its doctests run on each implementation, and the benchmark suite
@@ -63,6 +64,11 @@ CTXLOCAL_REQUIRE_INSTALLED_HOOKS=1 CTXLOCAL_NO_EXTENSIONS=0 "$PY" -m pytest
 
 step "test suite: pure implementation only"
 CTXLOCAL_REQUIRE_INSTALLED_HOOKS=1 CTXLOCAL_NO_EXTENSIONS=1 "$PY" -m pytest
+
+step "test suite under pytest-run-parallel: each thread-safe test in 4 threads at once"
+# Both implementations; the tests marked thread-unsafe (tests/conftest.py
+# says why) ran above and are skipped here.
+CTXLOCAL_NO_EXTENSIONS=0 "$PY" -m pytest -q --parallel-threads=4 --skip-thread-unsafe=True
 
 step "Werkzeug's tests/test_local.py, both implementations"
 "$PY" ci/werkzeug_suite.py --src .

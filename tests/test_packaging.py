@@ -32,9 +32,10 @@ from packaging.requirements import Requirement
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOW = REPO / ".github" / "workflows" / "wheels.yml"
 
-# The CPython versions with a compiled wheel: every stable release from 3.9 on.
-# Free-threaded builds (cp314t, ...) get the pure wheel (see pyproject.toml).
+# The CPython versions with a compiled wheel: every stable release from 3.9 on,
+# and the free-threaded builds cibuildwheel makes by default (3.14 on).
 VERSIONS = ["cp39", "cp310", "cp311", "cp312", "cp313", "cp314", "cp315"]
+FREE_THREADED_VERSIONS = ["cp314t", "cp315t"]
 PLATFORM_TAGS = {
     "linux": [
         "manylinux_x86_64",
@@ -121,15 +122,18 @@ def binary_jobs() -> List[Dict[str, Any]]:
 @pytest.mark.parametrize("platform", sorted(PLATFORM_TAGS))
 def test_cibuildwheel_builds_every_cpython(platform: str) -> None:
     expected = {
-        f"{version}-{tag}" for version in VERSIONS for tag in PLATFORM_TAGS[platform]
+        f"{version}-{tag}"
+        for version in VERSIONS + FREE_THREADED_VERSIONS
+        for tag in PLATFORM_TAGS[platform]
     }
     assert identifiers(platform) == expected
 
 
 @pytest.mark.parametrize("platform", sorted(PLATFORM_TAGS))
 def test_workflow_jobs_cover_the_configured_matrix(platform: str) -> None:
-    """Each binary job builds one slice; together, all of it, none twice, and
-    never a free-threaded build."""
+    """Each binary job builds one slice; together, all of it, none twice, the
+    free-threaded builds included (compiled: cibuildwheel builds only from
+    the sources, with CTXLOCAL_NO_EXTENSIONS=0)."""
     steps = workflow()["jobs"]["binary"]["steps"]
     slices = [
         identifiers(platform, job_environment(job, steps))
@@ -138,14 +142,16 @@ def test_workflow_jobs_cover_the_configured_matrix(platform: str) -> None:
     ]
     assert all(slices)
     built = set().union(*slices)
-    assert not {identifier for identifier in built if FREE_THREADED.match(identifier)}
+    assert {identifier for identifier in built if FREE_THREADED.match(identifier)} == {
+        f"{version}-{tag}" for version in FREE_THREADED_VERSIONS for tag in PLATFORM_TAGS[platform]
+    }
     assert sum(len(part) for part in slices) == len(built)
     assert built == identifiers(platform)
 
 
 def test_job_environment_follows_github() -> None:
     """A job without the key gets an empty string, which cibuildwheel takes
-    as set: an empty CIBW_SKIP builds the free-threaded wheels."""
+    as set: an empty CIBW_SKIP skips nothing, free-threaded wheels included."""
     steps = [{"uses": "pypa/cibuildwheel@v1", "env": {"CIBW_SKIP": "${{ matrix.skip }}"}}]
     assert job_environment({"archs": "x86_64"}, steps) == {"CIBW_SKIP": ""}
     assert job_environment({"skip": "*-musllinux_*"}, steps) == {"CIBW_SKIP": "*-musllinux_*"}
@@ -212,20 +218,45 @@ def run_installed_tests() -> Any:
 
 @pytest.mark.parametrize("platform", sorted(PLATFORM_TAGS))
 def test_cibuildwheel_tests_every_wheel_with_the_test_group(platform: str) -> None:
-    """Each build's test step installs the test group and nothing else, and
+    """Each build's test step installs the test group (and on free-threaded
+    builds the parallel group, for pytest-run-parallel) and nothing else, and
     copies what ci/run_installed_tests.py runs from."""
     config = pyproject()["tool"]["cibuildwheel"]
     assert "test-requires" not in config
     assert config["test-groups"] == ["test"]
     test_group = list(dependency_groups.resolve(groups(), "test"))
+    parallel_group = list(dependency_groups.resolve(groups(), "test", "parallel"))
+    assert any(Requirement(r).name == "pytest-run-parallel" for r in parallel_group)
     sources = run_installed_tests().SOURCES
     assert all((REPO / source).exists() for source in sources)
     options = cibuildwheel_options(platform)
+    free_threaded = 0
     for identifier in identifiers(platform):
         build = options.build_options(identifier)
-        assert build.test_requires == test_group
+        if FREE_THREADED.match(identifier):
+            free_threaded += 1
+            assert build.test_requires == parallel_group, identifier
+        else:
+            assert build.test_requires == test_group, identifier
         assert build.test_sources == sources
         assert "ci/run_installed_tests.py --expect cython" in build.test_command
+    assert free_threaded == len(FREE_THREADED_VERSIONS) * len(PLATFORM_TAGS[platform])
+
+
+def test_the_free_threaded_test_step_checks_the_gil_and_runs_in_parallel() -> None:
+    """ci/run_installed_tests.py, on free-threaded CPython, checks the GIL
+    stays off after import ctxlocal and after install(); import flask, and
+    runs the suite again under pytest-run-parallel (thread-unsafe tests, as
+    tests/conftest.py marks them, left out)."""
+    runner = run_installed_tests()
+    assert runner.FREE_THREADED == bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    probe = runner.GIL_PROBE
+    assert "import json, sys, ctxlocal; after_import = sys._is_gil_enabled()" in probe
+    assert "ctxlocal.install(); import flask;" in probe
+    command = runner.parallel_command()
+    assert f"--parallel-threads={runner.PARALLEL_THREADS}" in command
+    assert runner.PARALLEL_THREADS >= 4
+    assert "--skip-thread-unsafe=True" in command
 
 
 def test_the_wheel_tests_need_no_repository_tool() -> None:
@@ -292,21 +323,12 @@ def _setup_module(monkeypatch: pytest.MonkeyPatch, gil_disabled: Any) -> Any:
     return module
 
 
-@pytest.mark.parametrize("gil_disabled", [None, 0])
-def test_setup_builds_the_extension_on_cpython_with_a_gil(
+@pytest.mark.parametrize("gil_disabled", [None, 0, 1])
+def test_setup_builds_the_extension_on_either_cpython_build(
     monkeypatch: pytest.MonkeyPatch, gil_disabled: Any
 ) -> None:
+    """With a GIL (None, 0) and free-threaded (1) alike."""
     setup = _setup_module(monkeypatch, gil_disabled)
     assert setup.build_extension({}) is True
     assert setup.build_extension({"CTXLOCAL_NO_EXTENSIONS": "0"}) is True
     assert setup.build_extension({"CTXLOCAL_NO_EXTENSIONS": "1"}) is False
-
-
-def test_setup_builds_no_extension_for_free_threaded_cpython(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    setup = _setup_module(monkeypatch, 1)
-    assert setup.build_extension({}) is False
-    assert setup.build_extension({"CTXLOCAL_NO_EXTENSIONS": "1"}) is False
-    with pytest.raises(SystemExit, match="never built for free-threaded CPython"):
-        setup.build_extension({"CTXLOCAL_NO_EXTENSIONS": "0"})
