@@ -22,7 +22,7 @@ the extension built into the checkout. ``python3 -m bench.venv`` does that in a
 virtual environment of its own, with Werkzeug and greenlet, then runs this
 command there. On CPython a run that cannot import the compiled module still
 measures the others, but says so in a banner at the start and at the end (on
-stderr) that names the fix; on PyPy and free-threaded CPython, which never get
+stderr) that names the fix; on PyPy and the other interpreters that never get
 the compiled module, a one-line note says so.
 
 Method

@@ -22,7 +22,7 @@ from importlib import metadata
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ctxlocal._implementations import (
-    CYTHON, ENV_VAR, MODULES, PYTHON, compiled_supported, free_threaded, requested,
+    CYTHON, ENV_VAR, MODULES, PYTHON, compiled_supported, requested,
 )
 
 __all__ = ["ALL", "OURS", "Impl", "discover", "load", "module_available"]
@@ -64,8 +64,6 @@ def load(name: str) -> Impl:
     if name not in _MODULES:
         raise ValueError(f"unknown implementation {name!r}; choose from {', '.join(ALL)}")
     if name == CYTHON and not compiled_supported():
-        if free_threaded():
-            raise ImportError("free-threaded CPython never gets the compiled module (it relies on the GIL)")
         raise ImportError("the compiled module exists for CPython only")
     module = importlib.import_module(_MODULES[name])
     if name == "werkzeug":

@@ -8,11 +8,11 @@ Run it from the repository root with the interpreter to measure. It
 2. installs pyproject.toml's ``bench`` dependency group into it (Werkzeug,
    greenlet, Cython, setuptools, pytest-benchmark; pip is upgraded first, as
    ``--group`` needs pip 25.1) and, with ``--chart``, matplotlib;
-3. on CPython with a GIL, builds the compiled module into the checkout
+3. on CPython (either build), builds the compiled module into the checkout
    (``CTXLOCAL_NO_EXTENSIONS=0 python setup.py build_ext --inplace``: a failed
    compile stops here). From the repository root ``import ctxlocal`` finds the
    checkout's ``ctxlocal/`` before any installed copy, so that folder is the
-   one that needs the extension. PyPy and free-threaded CPython never get it;
+   one that needs the extension. PyPy never gets it;
 4. runs ``python -m bench ARGS`` with the venv's interpreter: every argument
    this command does not know goes there (``--quick``, ``--ops``,
    ``--output-dir``..., see ``python -m bench --help``).
