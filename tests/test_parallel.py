@@ -307,6 +307,13 @@ def test_init_called_again_while_in_use(impl: Implementation) -> None:
         else:
             impl.LocalProxy.__init__(proxy, lambda: var.get())
 
+    # Free-threaded only: a read or write that overlaps __init__ in another
+    # thread may find some of the object's fields new and others old (the
+    # compiled module writes them one by one, without a lock for readers),
+    # and fail with one of these, but never crash or read another thread's
+    # value. With a GIL each __init__ happens at once: no failure allowed.
+    torn = () if gil_enabled() else (AttributeError, TypeError)
+
     def work(index: int, barrier: threading.Barrier) -> None:
         barrier.wait()
         if index == 0:
@@ -329,7 +336,10 @@ def test_init_called_again_while_in_use(impl: Implementation) -> None:
         while not done.is_set() or step < ITERATIONS // 3:
             value = Mine(index, step)
             var.set(value)
-            local.value = value
+            try:
+                local.value = value
+            except torn:
+                pass
             try:
                 expect(local.value, value, "local.value")
             except AttributeError:
@@ -339,6 +349,8 @@ def test_init_called_again_while_in_use(impl: Implementation) -> None:
                 target = proxy._get_current_object()
             except RuntimeError:
                 pass  # a stack proxy, after __init__ gave the stack new storage
+            except torn:
+                pass
             else:
                 expect(target, value, "proxy")
             stack.pop()
