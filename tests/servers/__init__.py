@@ -2,8 +2,8 @@
 
 Every server listens on 127.0.0.1 and a free port, runs in its own session
 (``start_new_session=True``) and is stopped by its process group id
-(``SIGTERM``, then ``SIGKILL`` after a timeout), never by name: its workers
-and reloader children go with it. Its output goes to files, read when a check
+(``SIGTERM``, or the signal its case names, then ``SIGKILL`` after a
+timeout), never by name: its workers and reloader children go with it. Its output goes to files, read when a check
 fails and searched for warnings.
 
 The apps of this directory (``flask_app.py``, ``quart_app.py``) answer
@@ -121,13 +121,13 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-def _stop(process: "subprocess.Popen[bytes]") -> None:
+def _stop(process: "subprocess.Popen[bytes]", stop_signal: int) -> None:
     # The session's process group has the leader's id; it stays reserved while
     # any member (a worker, a reloader child) lives.
     pgid = process.pid
     if process.poll() is None:
         try:
-            os.killpg(pgid, signal.SIGTERM)
+            os.killpg(pgid, stop_signal)
         except ProcessLookupError:
             pass
     try:
@@ -144,9 +144,15 @@ def _stop(process: "subprocess.Popen[bytes]") -> None:
 
 @contextmanager
 def serve(
-    argv: Sequence[str], env: Mapping[str, str], port: int, logs: Path, cwd: Path = HERE
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    port: int,
+    logs: Path,
+    cwd: Path = HERE,
+    stop_signal: int = signal.SIGTERM,
 ) -> Iterator[Server]:
-    """Start ``argv``, wait until ``port`` answers, yield; always stop it.
+    """Start ``argv``, wait until ``port`` answers, yield; always stop it
+    (``stop_signal`` to its process group).
 
     A failed check inside the block gets the server's output appended.
     """
@@ -165,7 +171,7 @@ def serve(
         except AssertionError as failure:
             raise AssertionError(f"{failure}\n{server.output()}") from failure
     finally:
-        _stop(process)
+        _stop(process, stop_signal)
 
 
 def get_json(port: int, path: str) -> Dict[str, Any]:
