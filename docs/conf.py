@@ -48,8 +48,7 @@ extensions = [
 smartquotes = False
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-# goals-recorded.md is included by performance.md, not a page of its own.
-exclude_patterns = ["_build", "goals-recorded.md"]
+exclude_patterns = ["_build"]
 myst_enable_extensions = ["colon_fence"]
 # Anchors for the headings of these depths, so that [text](page.md#heading) resolves.
 myst_heading_anchors = 3
