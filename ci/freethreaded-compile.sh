@@ -19,13 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "${1:-}" != --inside ]; then
-    bash ci/sid-root.sh >/dev/null
-    WORK=$(mktemp -d "${TMPDIR:-/tmp}/ctxlocal-ft.XXXXXX")
-    trap 'rm -rf "$WORK"' EXIT
-    mkdir "$WORK/src"
-    git ls-files -z --cached --others --exclude-standard \
-        | xargs -0 cp --parents -t "$WORK/src"
-    CTXLOCAL_SID_SRC="$WORK/src" bash ci/sid-root.sh run bash ci/freethreaded-compile.sh --inside
+    bash ci/sid-root.sh run-copy bash ci/freethreaded-compile.sh --inside
     exit 0
 fi
 

@@ -14,6 +14,10 @@
 #   ci/sid-root.sh run CMD [ARG]   run CMD inside it as root, in /src, which is
 #                                  the checkout (or $CTXLOCAL_SID_SRC)
 #                                  bind-mounted read-write
+#   ci/sid-root.sh run-copy CMD [ARG]
+#                                  the same in a temporary copy of the
+#                                  checkout's tracked and untracked (not
+#                                  ignored) files, removed afterwards
 #
 # `run` works in a private mount namespace (unshare), so /proc, /dev and /src
 # are unmounted by the kernel when CMD ends, however it ends. The environment
@@ -101,9 +105,19 @@ case "${1:-}" in
     "")
         echo "$ROOT"
         ;;
-    run)
+    run|run-copy)
+        command=$1
         shift
-        [ $# -gt 0 ] || { echo "usage: $0 run CMD [ARG...]" >&2; exit 2; }
+        [ $# -gt 0 ] || { echo "usage: $0 $command CMD [ARG...]" >&2; exit 2; }
+        if [ "$command" = run-copy ]; then
+            # A copy of the checkout's tracked and untracked (not ignored)
+            # files: what runs inside builds and writes there, not here.
+            COPY=$(mktemp -d "${TMPDIR:-/tmp}/ctxlocal-sid.XXXXXX")
+            trap 'rm -rf "$COPY"' EXIT
+            (cd "$SRC" && git ls-files -z --cached --others --exclude-standard \
+                | xargs -0 cp --parents -t "$COPY")
+            SRC=$COPY
+        fi
         ENV=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
              HOME=/root LANG=C.UTF-8 TMPDIR=/tmp)
         while IFS= read -r var; do

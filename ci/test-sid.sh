@@ -39,15 +39,9 @@ done
 step() { printf '\n==== sid: %s\n' "$*"; }
 
 if [ "$INSIDE" = 0 ]; then
-    bash ci/sid-root.sh >/dev/null
-    WORK=$(mktemp -d "${TMPDIR:-/tmp}/ctxlocal-sid.XXXXXX")
-    trap 'rm -rf "$WORK"' EXIT
-    mkdir "$WORK/src"
-    git ls-files -z --cached --others --exclude-standard \
-        | xargs -0 cp --parents -t "$WORK/src"
     args=(--inside)
     [ "$BENCH" = 1 ] || args+=(--no-bench)
-    CTXLOCAL_SID_SRC="$WORK/src" bash ci/sid-root.sh run bash ci/test-sid.sh "${args[@]}"
+    bash ci/sid-root.sh run-copy bash ci/test-sid.sh "${args[@]}"
     exit 0
 fi
 
