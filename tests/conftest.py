@@ -12,7 +12,8 @@ implementation's name: ``test_x[python]``, ``test_x[cython]``.
 
 from __future__ import annotations
 
-from typing import Dict, List
+import sys
+from typing import Callable, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -49,6 +50,22 @@ THREAD_UNSAFE: Dict[str, str] = {
 @pytest.fixture(scope="session", params=IMPLEMENTATIONS)
 def impl(request: pytest.FixtureRequest) -> Implementation:
     return load(request.param)
+
+
+@pytest.fixture
+def fast_switching() -> Iterator[None]:
+    """With a GIL, make the interpreter switch threads as often as it can
+    (1 µs, restored after); without one, threads run at once anyway."""
+    is_enabled: Optional[Callable[[], bool]] = getattr(sys, "_is_gil_enabled", None)
+    if is_enabled is not None and not is_enabled():
+        yield
+        return
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:

@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterator, List
+from typing import Any, List
 
 import pytest
 
@@ -42,17 +42,6 @@ SHORT_LIVED_THREADS = 1_000
 SHORT_LIVED_GREENLETS = 10_000
 
 
-@pytest.fixture
-def busy_switching() -> Iterator[None]:
-    """Make the interpreter switch threads as often as it can."""
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(interval)
-
-
 def _run_threads(shared: Shared, n_threads: int, n_ops: int) -> None:
     errors: List[BaseException] = []
     start = threading.Barrier(n_threads)
@@ -76,7 +65,7 @@ def _run_threads(shared: Shared, n_threads: int, n_ops: int) -> None:
 
 @pytest.mark.parametrize("mode", ["context", "ident"])
 def test_threads_never_see_each_other(
-    impl: Implementation, mode: str, busy_switching: None
+    impl: Implementation, mode: str, fast_switching: None
 ) -> None:
     shared = Shared(impl.module, threading.get_ident if mode == "ident" else None)
     _run_threads(shared, THREADS, scaled(OPS_PER_THREAD, minimum=200))

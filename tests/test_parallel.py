@@ -25,7 +25,7 @@ import os
 import sys
 import threading
 from contextvars import ContextVar
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import pytest
 
@@ -41,18 +41,8 @@ def gil_enabled() -> bool:
     return True if is_enabled is None else is_enabled()
 
 
-@pytest.fixture(autouse=True)
-def fast_switching() -> Iterator[None]:
-    """With a GIL, switch threads as often as the interpreter can."""
-    if not gil_enabled():
-        yield
-        return
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(before)
+# conftest.py's fixture: with a GIL, a switch between almost every two bytecodes.
+pytestmark = pytest.mark.usefixtures("fast_switching")
 
 
 def run_threads(work: Callable[[int, threading.Barrier], None], count: int = THREADS) -> None:
