@@ -371,6 +371,57 @@ def table(title: str, samples: Dict[str, Dict[str, List[float]]]) -> str:
     return "\n".join(lines)
 
 
+def _label(variant: str) -> str:
+    return variant if variant == "stock" else f"install(), {variant}"
+
+
+def markdown(output: Dict[str, Any]) -> str:
+    """The tables of a run saved with ``--json``, as Markdown (the docs render them)."""
+    meta = output["meta"]
+    software = ", ".join(f"{name.capitalize()} {version}" for name, version in meta["versions"].items())
+    lines = [
+        f"`{meta['command']}`: {meta['machine']}; {meta['implementation']} {meta['python']},"
+        f" {software}; {meta['date']}.",
+        "",
+        "**Direct WSGI calls** (requests per CPU second of the process):",
+        "",
+        "| view | variant | median | range | vs stock |",
+        "|---|---|---:|---:|---:|",
+    ]
+    wsgi = output["wsgi"]["cpu"]
+    for view in VIEWS:
+        stock = statistics.median(wsgi["stock"][view])
+        for variant in sorted(wsgi, key=VARIANTS.index):
+            rates = wsgi[variant][view]
+            median = statistics.median(rates)
+            lines.append(
+                f"| {view} | {_label(variant)} | {median:,.0f} | {min(rates):,.0f}–{max(rates):,.0f}"
+                f" | {median / stock:.2f}x |"
+            )
+    if "server" in output:
+        wall, cpu = output["server"]["wall"], output["server"]["cpu"]
+        lines += [
+            "",
+            f"**Through a real server** (waitress, 4 threads, on 127.0.0.1, loaded by {meta['load']}):",
+            "",
+            "| view | variant | req/s (wall) | range | vs stock | req per server CPU s | vs stock |",
+            "|---|---|---:|---:|---:|---:|---:|",
+        ]
+        for view in VIEWS:
+            wall_stock = statistics.median(wall["stock"][view])
+            cpu_stock = statistics.median(cpu["stock"][view])
+            for variant in sorted(wall, key=VARIANTS.index):
+                rates = wall[variant][view]
+                median = statistics.median(rates)
+                per_cpu = statistics.median(cpu[variant][view])
+                lines.append(
+                    f"| {view} | {_label(variant)} | {median:,.0f} |"
+                    f" {min(rates):,.0f}–{max(rates):,.0f} | {median / wall_stock:.2f}x |"
+                    f" {per_cpu:,.0f} | {per_cpu / cpu_stock:.2f}x |"
+                )
+    return "\n".join(lines)
+
+
 def cpu_model() -> str:
     try:
         with open("/proc/cpuinfo") as cpuinfo:

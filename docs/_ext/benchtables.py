@@ -1,4 +1,4 @@
-"""The ``bench-table`` and ``bench-goals`` directives: benchmark tables rendered at build time.
+"""The ``bench-table``, ``bench-goals`` and ``bench-flask`` directives: benchmark tables rendered at build time.
 
 In a MyST page::
 
@@ -10,8 +10,9 @@ reads the results file (a path from the repository root) with
 makes of it as Markdown: the machine and method lines, the table, and the
 floor of each row. It is the same text as the ``table-<python>.md`` files
 ``python -m bench`` writes beside the JSON, so no figure in the docs is typed
-by hand. ``bench-goals`` does the same for a ``python -m bench.goals --json``
-run (``bench.goals.from_json``). The Markdown is parsed by MyST, so the
+by hand. ``bench-goals`` and ``bench-flask`` do the same for a
+``python -m bench.goals --json`` run (``bench.goals.from_json``) and a
+``python -m bench.flask_bench --json`` one (``bench.flask_bench.markdown``). The Markdown is parsed by MyST, so the
 directives are for MyST pages.
 """
 
@@ -67,7 +68,23 @@ class BenchGoals(BenchTable):
     render = staticmethod(goals_markdown)
 
 
+def flask_markdown(path: Path) -> str:
+    """The tables of a ``python -m bench.flask_bench --json`` run saved in ``path``."""
+    import json
+
+    from bench.flask_bench import markdown
+
+    return markdown(json.loads(path.read_text(encoding="utf-8")))
+
+
+class BenchFlask(BenchTable):
+    """``bench-flask``: a ``python -m bench.flask_bench --json`` run, as its tables."""
+
+    render = staticmethod(flask_markdown)
+
+
 def setup(app: Sphinx) -> Dict[str, Any]:
     app.add_directive("bench-table", BenchTable)
     app.add_directive("bench-goals", BenchGoals)
+    app.add_directive("bench-flask", BenchFlask)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
