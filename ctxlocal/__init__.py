@@ -41,7 +41,7 @@ __all__ = [
     "release_local",
     "uninstall",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 
 def _choose() -> Name:
